@@ -1,0 +1,3 @@
+from stepcode.cli import main
+
+main()

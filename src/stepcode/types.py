@@ -1,0 +1,300 @@
+"""Frozen records that cross stage boundaries.
+
+Every record here is immutable and JSON round-trippable (``to_dict`` / ``from_dict``) with a
+``schema_version``, so that a run dir, a dataset file or a per-sample eval log can be read back
+into the same objects that produced it. Stages own their logic; this module owns only the shapes.
+
+Sections (each owned by one stage; keep additions inside your stage's section):
+  execution  ExecStatus Limits ExecutionResult TraceEvent VarState Trace AnchorHit
+  data       Program
+  tasks      TaskKind Question Reference Task
+  rollout    Rollout
+  rewards    Verdict Reward
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeVar
+
+SCHEMA_VERSION = 1
+
+T = TypeVar("T")
+
+
+def to_dict(obj: Any) -> Any:
+    """Recursively convert a record (or containers of records) to JSON-ready Python values."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, StrEnum):
+        return obj.value
+    if isinstance(obj, Mapping):
+        return {str(k): to_dict(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [to_dict(v) for v in obj]
+    return obj
+
+
+# ---------------------------------------------------------------- execution ---------------------
+
+
+class ExecStatus(StrEnum):
+    """How a sandboxed run ended. Only ``OK`` means the program finished normally."""
+
+    OK = "ok"
+    ERROR = "error"  # the program raised (SyntaxError included), or called sys.exit(non-zero)
+    TIMEOUT = "timeout"  # wall-clock or CPU limit
+    MEMORY = "memory"  # address-space cap hit (MemoryError or killed while allocating)
+    OUTPUT_LIMIT = "output_limit"  # stdout/stderr cap exceeded
+    CRASH = "crash"  # died by a signal, os._exit, killed its parent, ... anything else abnormal
+
+
+@dataclass(frozen=True, kw_only=True)
+class Limits:
+    """Resource caps for one sandboxed run."""
+
+    timeout_s: float = 3.0
+    """wall-clock limit; the CPU-time limit is derived from it (ceil)"""
+    memory_mb: int = 512
+    """address-space cap (RLIMIT_AS) for the child"""
+    max_output_bytes: int = 1 << 20
+    """cap on captured stdout and on stderr, each"""
+    max_file_bytes: int = 1 << 20
+    """RLIMIT_FSIZE: largest file the program may write inside its temp dir"""
+    max_open_files: int = 64
+    """RLIMIT_NOFILE"""
+    max_trace_steps: int = 20_000
+    """tracer: line events recorded before the trace is cut (truncated=True)"""
+    max_repr_chars: int = 200
+    """tracer and anchors: longest repr kept per value"""
+    max_anchor_hits: int = 200
+    """anchors: hits recorded before the anchor log is cut (truncated=True)"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnchorHit:
+    """One line printed by a trace anchor: ``name: value`` (value is a bounded repr)."""
+
+    name: str
+    value: str
+    anchor_id: int = -1
+    """index into ``Instrumented.anchors`` of the anchor that fired (-1 if unknown)"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExecutionResult:
+    """Outcome of one sandboxed run. Never raised for bad programs: bad programs are statuses."""
+
+    status: ExecStatus
+    stdout: str = ""
+    stderr: str = ""
+    error: str | None = None
+    """``"ExcType: message"`` when the program raised; a short reason for other non-OK statuses"""
+    return_value: str | None = None
+    """``repr`` of the value of ``call`` when one was given and it returned"""
+    duration_s: float = 0.0
+    anchors: tuple[AnchorHit, ...] = ()
+    """anchor hits in execution order (only for instrumented runs)"""
+    truncated: bool = False
+    """an anchor/trace bound was hit"""
+
+    @property
+    def ok(self) -> bool:
+        return self.status is ExecStatus.OK
+
+
+@dataclass(frozen=True, kw_only=True)
+class VarState:
+    """A local variable as seen by the tracer: bounded repr plus its type name."""
+
+    repr: str
+    type: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TraceEvent:
+    """One merged REval-style state: a line of the program's own code in one frame.
+
+    ``locals`` is the frame's locals *when the line is reached* (before it runs), updated by a
+    ``return``/``exception`` event on the same line. The state *after* line L is the locals of
+    the next event (REval ``get_states_after``).
+    """
+
+    line: int
+    func: str
+    frame_id: int
+    locals: Mapping[str, VarState] = field(default_factory=dict)
+    event: str = "line"
+    """last event merged into this state: line | return | exception"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Trace:
+    """Everything one traced run of a program did. Built by ``execution.tracer.trace_program``."""
+
+    schema_version: int = SCHEMA_VERSION
+    code: str
+    call: str | None
+    result: ExecutionResult
+    events: tuple[TraceEvent, ...] = ()
+    truncated: bool = False
+    """steps or repr bound hit: the events are a prefix of what ran"""
+
+    @property
+    def status(self) -> ExecStatus:
+        return self.result.status
+
+    @property
+    def return_value(self) -> str | None:
+        return self.result.return_value
+
+
+# ---------------------------------------------------------------- data -------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Program:
+    """A program with (optionally) one verified input/output pair: the unit data is made of."""
+
+    schema_version: int = SCHEMA_VERSION
+    program_id: str = ""
+    code: str
+    entry_point: str = "f"
+    input_args: str | None = None
+    """CRUXEval ``input`` text: the argument list without the parentheses"""
+    output: str | None = None
+    """repr of ``entry_point(input_args)``, verified by execution"""
+    source: str = ""
+    """synth | files | jsonl | hf:<name> | cruxeval ..."""
+    level: int | None = None
+    """synthesizer difficulty level (1-6), None for real code"""
+
+
+# ---------------------------------------------------------------- tasks ------------------------
+
+
+class TaskKind(StrEnum):
+    OUTPUT = "output"  # CRUXEval-O style: assert f(input) == ??
+    INPUT = "input"  # CRUXEval-I style: assert f(??) == output
+    OUTPUT_ALIGNED = "output_aligned"  # instrumented code; write anchor lines, then the assertion
+    INPUT_ALIGNED = "input_aligned"  # propose input, its anchor lines, then the assertion
+    WHITEBOX = "whitebox"  # value/type, next statement, coverage, path questions
+
+
+@dataclass(frozen=True, kw_only=True)
+class Question:
+    """A white-box question about one run (REval / ExecVerify semantics, original line numbers)."""
+
+    kind: str
+    """value_type | next_line | coverage | path"""
+    line: int
+    text: str
+    answers: tuple[str, ...]
+    """every accepted answer (a set: loops and branches allow several)"""
+    var: str | None = None
+    occurrence: int = 1
+    """the K-th execution of ``line`` the question is about"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reference:
+    """The trusted side of a task: what the verifier executes and compares against."""
+
+    code: str
+    entry_point: str = "f"
+    input_args: str
+    """CRUXEval ``input`` text: the argument list without the parentheses"""
+    output: str
+    """repr of the true output"""
+    instrumented: str | None = None
+    """display source of the instrumented program (aligned tasks)"""
+    anchors: tuple[AnchorHit, ...] = ()
+    """ground-truth anchor hits for ``input_args``"""
+    questions: tuple[Question, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Task:
+    """One prompt plus its trusted reference. JSON round-trippable."""
+
+    schema_version: int = SCHEMA_VERSION
+    task_id: str
+    kind: TaskKind
+    prompt: str
+    """raw-completion prompt (base models)"""
+    messages: tuple[Mapping[str, str], ...] = ()
+    """chat form of the same task (instruct models; rendered with the tokenizer's chat template)"""
+    reference: Reference
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    """level, source, anchor count, ..."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_dict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Task:
+        ref = dict(d["reference"])
+        ref["anchors"] = tuple(AnchorHit(**a) for a in ref.get("anchors", ()))
+        ref["questions"] = tuple(
+            Question(**{**q, "answers": tuple(q["answers"])}) for q in ref.get("questions", ())
+        )
+        return cls(
+            schema_version=d.get("schema_version", SCHEMA_VERSION),
+            task_id=d["task_id"],
+            kind=TaskKind(d["kind"]),
+            prompt=d["prompt"],
+            messages=tuple(dict(m) for m in d.get("messages", ())),
+            reference=Reference(**ref),
+            metadata=dict(d.get("metadata", {})),
+        )
+
+
+# ---------------------------------------------------------------- rollout ----------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rollout:
+    """One sampled completion for one task."""
+
+    task_id: str
+    sample_idx: int
+    prompt: str
+    completion: str
+    prompt_ids: tuple[int, ...] = ()
+    completion_ids: tuple[int, ...] = ()
+    completion_offsets: tuple[tuple[int, int], ...] = ()
+    """char span in ``completion`` of each completion token"""
+    finish_reason: str = "stop"
+    """stop | length"""
+
+
+# ---------------------------------------------------------------- rewards ----------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Verdict:
+    """Result of an execution check of one prediction."""
+
+    correct: bool
+    reason: str
+    """``correct`` or why not: not_literal, wrong_value, exec_timeout, ..."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reward:
+    """Score of one completion: outcome by execution, per-step vector, format flag."""
+
+    outcome: float
+    steps: tuple[float, ...] = ()
+    """[S] per-anchor correctness in {0, 1}, by position"""
+    step_mask: tuple[bool, ...] = ()
+    """[S] True where a ground-truth step exists"""
+    format_ok: bool = False
+    reason: str = ""
+    audit: str = ""
+    """right_answer_right_steps | right_answer_wrong_steps | wrong_answer_right_steps | ..."""
+    scalar: float = 0.0
+    """the configured combination of outcome, steps and format (for logging / plain GRPO)"""
