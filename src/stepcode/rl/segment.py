@@ -1,0 +1,112 @@
+"""Completion tokens -> trace steps: which tokens state anchor k, which are the answer.
+
+Inputs are char spans in the completion text: one span per parsed trace line
+(``stepcode.rewards.parse_completion(...).step_spans``) and the answer span (``.answer_span``),
+plus the char span of every completion token (``Rollout.completion_offsets``). Output is
+``token_to_step [N, L] long`` for ``rl.advantages.token_advantages``.
+
+Assignment rule (methods.md §1.3(e)), by the char where each token starts:
+  * tokens inside the answer span -> the terminal step (index ``S - 1``), wherever the answer is
+    (input-aligned completions put the proposed input first);
+  * tokens of trace line ``k`` and the free text between line ``k-1`` and line ``k`` -> step ``k``
+    (tokens before the first line -> step 0);
+  * tokens after the last line (closing tags, EOS, trailing text) -> the terminal step;
+  * lines beyond the task's ground-truth anchor count ``n`` -> the terminal step (they have no
+    anchor reward of their own);
+  * padding -> -1.
+An unparseable completion (no spans) maps every token to the terminal step.
+
+Not done here: parsing (``rewards``) and tokenisation (``rollout``); this module only maps spans.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+Span = tuple[int, int]
+
+
+def segment_completion(
+    offsets: Sequence[Span],
+    step_spans: Sequence[Span],
+    answer_span: Span | None,
+    n_anchors: int,
+    terminal: int,
+) -> list[int]:
+    """Step index of each token of one completion (see the module docstring for the rule).
+
+    Args:
+        offsets: ``[L_i]`` char span of each token (empty spans allowed, e.g. EOS).
+        step_spans: char span of each parsed trace line, in text order.
+        answer_span: char span of the answer, or None.
+        n_anchors: ground-truth anchor count; lines ``k >= n_anchors`` go to ``terminal``.
+        terminal: index of the terminal step (``S - 1``).
+    """
+    limit = min(len(step_spans), n_anchors, terminal)
+    ends: list[int] = []
+    running = -1
+    for _, end in step_spans[:limit]:
+        running = max(running, end)
+        ends.append(running)
+    out: list[int] = []
+    for start, _ in offsets:
+        if answer_span is not None and answer_span[0] <= start < answer_span[1]:
+            out.append(terminal)
+            continue
+        k = bisect_right(ends, start)  # first line whose end is after this token's start
+        out.append(k if k < limit else terminal)
+    return out
+
+
+def build_token_to_step(
+    offsets: Sequence[Sequence[Span]],
+    step_spans: Sequence[Sequence[Span]],
+    answer_spans: Sequence[Span | None],
+    n_anchors: Sequence[int],
+    num_steps: int,
+    length: int,
+) -> torch.Tensor:
+    """Segment ``N`` completions into a padded ``[N, L]`` long tensor (-1 = padding).
+
+    Args:
+        offsets: per completion, the char span of each of its tokens (``Rollout.completion_offsets``).
+        step_spans: per completion, the char spans of its parsed trace lines.
+        answer_spans: per completion, the answer's char span or None.
+        n_anchors: per completion, its task's ground-truth anchor count (``len(Reward.steps)``).
+        num_steps: ``S``, the step dim of the advantage tensor; the terminal step is ``S - 1``.
+        length: ``L``; completions longer than ``L`` are cut.
+    """
+    N = len(offsets)
+    if not (len(step_spans) == len(answer_spans) == len(n_anchors) == N):
+        raise ValueError("offsets, step_spans, answer_spans and n_anchors differ in length")
+    out = torch.full((N, length), -1, dtype=torch.long)
+    for row in range(N):
+        steps = segment_completion(
+            offsets[row][:length], step_spans[row], answer_spans[row], n_anchors[row], num_steps - 1
+        )
+        if steps:
+            out[row, : len(steps)] = torch.tensor(steps, dtype=torch.long)
+    return out
+
+
+def segment_rollouts(
+    rollouts: Sequence[Any],
+    parsed: Sequence[Any],
+    n_anchors: Sequence[int],
+    num_steps: int,
+    length: int,
+) -> torch.Tensor:
+    """``build_token_to_step`` from ``Rollout`` records and ``Parsed`` results (``step_spans``,
+    ``answer_span``; a parse failure may carry no spans). Returns ``[N, L]`` long."""
+    return build_token_to_step(
+        [r.completion_offsets for r in rollouts],
+        [tuple(getattr(p, "step_spans", ()) or ()) for p in parsed],
+        [getattr(p, "answer_span", None) for p in parsed],
+        n_anchors,
+        num_steps,
+        length,
+    )

@@ -1,0 +1,382 @@
+"""Group sampling for RL: G completions per task from an in-process transformers model.
+
+``sample_group`` renders each task's prompt (chat template when the task has messages and the
+tokenizer has a template), prefills each prompt ONCE, copies its KV cache G times
+(``DynamicCache.batch_repeat_interleave``) and decodes all ``B * G`` rows token by token with the
+cache. Finished rows are dropped from the batch (``batch_select_indices``), so short completions
+stop costing compute. Each row stops at an EOS id or at a stop string; the completion text is
+detokenised incrementally and every token gets its char span in the text
+(``Rollout.completion_offsets``), which ``rl.segment`` uses to map trace lines to tokens.
+
+Randomness comes only from the arguments: ``seeds`` (one per row, e.g. from ``derive_seed(run_seed,
+step, task_idx, sample_idx)``, so a sample does not depend on its batch-mates' RNG draws) or one
+explicit ``torch.Generator`` for the whole call. ``temperature == 0`` is greedy.
+
+Positions count real tokens only (``cumsum(attention_mask) - 1``), exactly as
+``rl.logprobs.token_logprobs`` recomputes them for training.
+
+Not done here: serving engines (vLLM/OpenAI live in ``rollout.engines``), beam search, repetition
+penalties, speculative decoding. Stop-string text is cut from ``completion`` but its tokens stay in
+``completion_ids`` (they are what the policy sampled).
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import hashlib
+import logging
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from stepcode.errors import ConfigError
+from stepcode.types import Rollout, Task
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SamplingConfig:
+    """How ``sample_group`` samples."""
+
+    max_new_tokens: int = 256
+    """completion length cap (finish_reason ``length`` when hit)"""
+    temperature: float = 1.0
+    """softmax temperature; 0 = greedy"""
+    top_p: float = 1.0
+    """nucleus sampling mass (1 = off)"""
+    top_k: int = 0
+    """keep only the k most likely tokens (0 = off)"""
+    stop: tuple[str, ...] = ()
+    """stop strings; the text is cut before the first one"""
+    batch_tasks: int = 16
+    """tasks decoded together (rows per forward = batch_tasks * group_size)"""
+    chat: bool | None = None
+    """use the chat template: None = when the task has messages and the tokenizer a template"""
+
+    def __post_init__(self) -> None:
+        if self.max_new_tokens < 1:
+            raise ConfigError(f"max_new_tokens={self.max_new_tokens}: must be >= 1 (try 256)")
+        if self.temperature < 0:
+            raise ConfigError(f"temperature={self.temperature}: must be >= 0 (0 = greedy)")
+        if not 0.0 < self.top_p <= 1.0:
+            raise ConfigError(f"top_p={self.top_p}: must be in (0, 1] (1 = off)")
+        if self.top_k < 0:
+            raise ConfigError(f"top_k={self.top_k}: must be >= 0 (0 = off)")
+        if self.batch_tasks < 1:
+            raise ConfigError(f"batch_tasks={self.batch_tasks}: must be >= 1")
+        if any(not s for s in self.stop):
+            raise ConfigError("stop contains an empty string: remove it")
+
+
+def derive_seed(run_seed: int, step: int, task_idx: int, sample_idx: int) -> int:
+    """A 63-bit seed that depends only on ``(run_seed, step, task_idx, sample_idx)``."""
+    key = f"{run_seed}:{step}:{task_idx}:{sample_idx}".encode()
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little") >> 1
+
+
+def render_prompt(task: Task, tokenizer: Any, chat: bool | None = None) -> tuple[str, bool]:
+    """``(prompt text, is_chat)``: the chat-template rendering of ``task.messages`` or ``task.prompt``."""
+    has_template = getattr(tokenizer, "chat_template", None) is not None
+    use_chat = bool(task.messages) and has_template if chat is None else chat
+    if not use_chat:
+        return task.prompt, False
+    if not task.messages or not has_template:
+        raise ConfigError(f"chat=True but task {task.task_id!r} or the tokenizer has no chat form")
+    messages = [dict(m) for m in task.messages]
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True), True
+
+
+def sample_group(
+    model: Any,
+    tokenizer: Any,
+    tasks: Sequence[Task],
+    group_size: int,
+    gen_cfg: SamplingConfig | None = None,
+    generator: torch.Generator | None = None,
+    *,
+    seeds: Sequence[int] | None = None,
+) -> list[Rollout]:
+    """Sample ``group_size`` completions for each task.
+
+    Args:
+        model: a transformers causal LM (its train/eval mode is restored afterwards).
+        tokenizer: its tokenizer.
+        tasks: ``B`` tasks.
+        group_size: ``G``.
+        gen_cfg: sampling settings.
+        generator: one RNG for the whole call (ignored when ``seeds`` is given).
+        seeds: ``N = B * G`` per-row seeds, task-major (row ``b * G + g``).
+
+    Returns:
+        ``N`` rollouts, task-major: the G samples of task 0, then task 1, ...
+    """
+    cfg = gen_cfg or SamplingConfig()
+    if group_size < 1:
+        raise ConfigError(f"group_size={group_size}: must be >= 1")
+    if seeds is not None and len(seeds) != len(tasks) * group_size:
+        raise ConfigError(f"{len(seeds)} seeds for {len(tasks)} tasks x {group_size} samples")
+    rendered = [render_prompt(t, tokenizer, cfg.chat) for t in tasks]
+    prompt_ids = [tokenizer.encode(text, add_special_tokens=not chat) for text, chat in rendered]
+    eos = _eos_ids(model, tokenizer)
+    pieces = _piece_table(tokenizer)
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    out: list[Rollout] = []
+    try:
+        for start in range(0, len(tasks), cfg.batch_tasks):
+            chunk = range(start, min(len(tasks), start + cfg.batch_tasks))
+            rows = [(b, g) for b in chunk for g in range(group_size)]
+            gens = _row_generators(seeds, rows, group_size, device) if seeds is not None else None
+            streams = [_Stream(tokenizer, pieces, eos, cfg.stop) for _ in rows]
+            _decode(
+                model, [prompt_ids[b] for b in chunk], group_size, cfg, streams, gens, generator
+            )
+            for (b, g), s in zip(rows, streams, strict=True):
+                out.append(s.to_rollout(tasks[b].task_id, g, rendered[b][0], prompt_ids[b]))
+    finally:
+        model.train(was_training)
+    return out
+
+
+@torch.no_grad()
+def _decode(
+    model: Any,
+    prompts: list[list[int]],
+    G: int,
+    cfg: SamplingConfig,
+    streams: list[_Stream],
+    row_gens: list[torch.Generator] | None,
+    generator: torch.Generator | None,
+) -> None:
+    """Prefill ``B`` prompts once, repeat the cache ``G`` times, decode until every row is done."""
+    device = next(model.parameters()).device
+    pad = 0
+    P = max(1, max(len(p) for p in prompts))
+    ids = torch.full((len(prompts), P), pad, dtype=torch.long)
+    attn = torch.zeros((len(prompts), P), dtype=torch.long)
+    for i, p in enumerate(prompts):
+        if p:
+            ids[i, P - len(p) :] = torch.tensor(p)
+            attn[i, P - len(p) :] = 1
+    ids, attn = ids.to(device), attn.to(device)
+    pos = (attn.cumsum(-1) - 1).clamp(min=0)
+    out = model(
+        input_ids=ids, attention_mask=attn, position_ids=pos, use_cache=True, logits_to_keep=1
+    )
+    cache = out.past_key_values
+    cache.batch_repeat_interleave(G)
+    logits = out.logits[:, -1, :].repeat_interleave(G, dim=0)  # [N, V]
+    attn = attn.repeat_interleave(G, dim=0)
+    next_pos = pos[:, -1:].repeat_interleave(G, dim=0) + 1  # [N, 1]
+    active = list(range(len(streams)))
+    for t in range(cfg.max_new_tokens):
+        gens = [row_gens[r] for r in active] if row_gens is not None else None
+        tokens = _sample_next(logits, cfg, gens, generator)  # [n]
+        keep = [j for j, r in enumerate(active) if not streams[r].push(int(tokens[j]))]
+        if not keep or t == cfg.max_new_tokens - 1:
+            break
+        if len(keep) < len(active):
+            idx = torch.tensor(keep, device=device)
+            cache.batch_select_indices(idx)
+            attn, next_pos, tokens = attn[idx], next_pos[idx], tokens[idx]
+            active = [active[j] for j in keep]
+        attn = torch.cat([attn, attn.new_ones((len(active), 1))], dim=1)
+        out = model(
+            input_ids=tokens[:, None],
+            attention_mask=attn,
+            position_ids=next_pos,
+            past_key_values=cache,
+            use_cache=True,
+        )
+        logits = out.logits[:, -1, :]
+        next_pos = next_pos + 1
+    for r in active:
+        streams[r].finish("length")
+
+
+def _sample_next(
+    logits: torch.Tensor,
+    cfg: SamplingConfig,
+    row_gens: list[torch.Generator] | None,
+    generator: torch.Generator | None,
+) -> torch.Tensor:
+    """``[n, V]`` logits -> ``[n]`` sampled token ids (greedy when temperature is 0)."""
+    if cfg.temperature == 0:
+        return logits.argmax(dim=-1)
+    scores = logits.float() / cfg.temperature
+    if cfg.top_k > 0 and cfg.top_k < scores.shape[-1]:
+        kth = scores.topk(cfg.top_k, dim=-1).values[:, -1:]
+        scores = scores.masked_fill(scores < kth, float("-inf"))
+    if cfg.top_p < 1.0:
+        sorted_scores, order = scores.sort(dim=-1, descending=True)
+        cum = sorted_scores.softmax(dim=-1).cumsum(dim=-1)
+        drop_sorted = (cum - sorted_scores.softmax(dim=-1)) >= cfg.top_p  # keeps >= 1 token
+        drop = drop_sorted.scatter(-1, order, drop_sorted)
+        scores = scores.masked_fill(drop, float("-inf"))
+    probs = scores.softmax(dim=-1)
+    if row_gens is not None:
+        picks = [torch.multinomial(probs[i], 1, generator=g) for i, g in enumerate(row_gens)]
+        return torch.cat(picks)
+    if generator is not None and generator.device != probs.device:
+        return torch.multinomial(probs.cpu(), 1, generator=generator).squeeze(-1).to(probs.device)
+    return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+
+
+def _row_generators(
+    seeds: Sequence[int], rows: list[tuple[int, int]], G: int, device: torch.device
+) -> list[torch.Generator]:
+    gens = []
+    for b, g in rows:
+        gen = torch.Generator(device=device)
+        gen.manual_seed(int(seeds[b * G + g]))
+        gens.append(gen)
+    return gens
+
+
+def _eos_ids(model: Any, tokenizer: Any) -> frozenset[int]:
+    ids: set[int] = set()
+    if tokenizer.eos_token_id is not None:
+        ids.add(int(tokenizer.eos_token_id))
+    gen_eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    if isinstance(gen_eos, int):
+        ids.add(gen_eos)
+    elif gen_eos:
+        ids.update(int(i) for i in gen_eos)
+    return frozenset(ids)
+
+
+_PIECES: weakref.WeakKeyDictionary[Any, list[bytes] | None] = weakref.WeakKeyDictionary()
+
+
+def _piece_table(tokenizer: Any) -> list[bytes] | None:
+    """Bytes of every token id for byte-level BPE tokenizers (special tokens -> b""), else None.
+
+    Cached per tokenizer object (a pure function of the tokenizer; ~0.5 s for a 150k vocabulary).
+    """
+    try:
+        return _PIECES[tokenizer]
+    except (KeyError, TypeError):
+        pass
+    table = _build_piece_table(tokenizer)
+    with contextlib.suppress(TypeError):  # not weak-referenceable: no cache
+        _PIECES[tokenizer] = table
+    return table
+
+
+def _build_piece_table(tokenizer: Any) -> list[bytes] | None:
+    from tokenizers import decoders
+
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None or not isinstance(backend.decoder, decoders.ByteLevel):
+        return None
+    byte_of = {ch: b for b, ch in _bytes_to_unicode().items()}
+    special = set(tokenizer.all_special_ids)
+    added = {i: t.content for i, t in tokenizer.added_tokens_decoder.items()}
+    table: list[bytes] = []
+    for i, tok in enumerate(tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))):
+        if i in special:
+            table.append(b"")
+        elif i in added:
+            table.append(added[i].encode())
+        elif tok is not None and all(c in byte_of for c in tok):
+            table.append(bytes(byte_of[c] for c in tok))
+        else:
+            table.append(tokenizer.decode([i]).encode())
+    return table
+
+
+def _bytes_to_unicode() -> dict[int, str]:
+    """GPT-2's reversible byte <-> printable-char map used by byte-level BPE."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    cs = list(bs)
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return {b: chr(c) for b, c in zip(bs, cs, strict=True)}
+
+
+class _Stream:
+    """Incremental detokenisation of one completion: text, per-token char spans, stop handling."""
+
+    def __init__(
+        self, tokenizer: Any, pieces: list[bytes] | None, eos: frozenset[int], stop: tuple[str, ...]
+    ) -> None:
+        self.tokenizer, self.pieces, self.eos, self.stop = tokenizer, pieces, eos, stop
+        self.ids: list[int] = []
+        self.offsets: list[tuple[int, int]] = []
+        self.text = ""
+        self.reason: str | None = None
+        self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._prefix = self._read = 0  # window for tokenizers without a byte table
+        self._cut: int | None = None
+
+    def push(self, token: int) -> bool:
+        """Append one sampled token; True when the completion is finished."""
+        self.ids.append(token)
+        start = len(self.text)
+        if token in self.eos:
+            self.offsets.append((start, start))
+            self.finish("stop")
+            return True
+        self.text += self._piece(token)
+        self.offsets.append((start, len(self.text)))
+        if self.stop:
+            window = max(len(s) for s in self.stop) + (len(self.text) - start)
+            tail_from = max(0, len(self.text) - window)
+            hits = [i for s in self.stop if (i := self.text.find(s, tail_from)) >= 0]
+            if hits:
+                self._cut = min(hits)
+                self.finish("stop")
+                return True
+        return False
+
+    def _piece(self, token: int) -> str:
+        if self.pieces is not None:
+            raw = self.pieces[token] if 0 <= token < len(self.pieces) else b""
+            return self._utf8.decode(raw)
+        prefix = self.tokenizer.decode(
+            self.ids[self._prefix : self._read], skip_special_tokens=True
+        )
+        full = self.tokenizer.decode(self.ids[self._prefix :], skip_special_tokens=True)
+        if len(full) > len(prefix) and not full.endswith("\ufffd"):
+            self._prefix, self._read = self._read, len(self.ids)
+            return full[len(prefix) :]
+        return ""
+
+    def finish(self, reason: str) -> None:
+        if self.reason is not None:
+            return
+        self.reason = reason
+        if self.pieces is not None:
+            tail = self._utf8.decode(b"", final=True)
+            if tail and self.offsets:
+                self.text += tail
+                s, _ = self.offsets[-1]
+                self.offsets[-1] = (s, len(self.text))
+        if self._cut is not None:
+            cut = self._cut
+            self.text = self.text[:cut]
+            self.offsets = [(min(s, cut), min(e, cut)) for s, e in self.offsets]
+
+    def to_rollout(
+        self, task_id: str, sample_idx: int, prompt: str, prompt_ids: list[int]
+    ) -> Rollout:
+        return Rollout(
+            task_id=task_id,
+            sample_idx=sample_idx,
+            prompt=prompt,
+            completion=self.text,
+            prompt_ids=tuple(prompt_ids),
+            completion_ids=tuple(self.ids),
+            completion_offsets=tuple(self.offsets),
+            finish_reason=self.reason or "length",
+        )
