@@ -6,7 +6,7 @@ plus the char span of every completion token (``Rollout.completion_offsets``). O
 ``token_to_step [N, L] long`` for ``rl.advantages.token_advantages``.
 
 Assignment rule (methods.md §1.3(e)), by the char where each token starts:
-  * tokens inside the answer span -> the terminal step (index ``S - 1``), wherever the answer is
+  * tokens overlapping the answer span -> the terminal step (index ``S - 1``), wherever the answer is
     (input-aligned completions put the proposed input first);
   * tokens of trace line ``k`` and the free text between line ``k-1`` and line ``k`` -> step ``k``
     (tokens before the first line -> step 0);
@@ -53,13 +53,20 @@ def segment_completion(
         running = max(running, end)
         ends.append(running)
     out: list[int] = []
-    for start, _ in offsets:
-        if answer_span is not None and answer_span[0] <= start < answer_span[1]:
+    for start, end in offsets:
+        if answer_span is not None and _overlaps((start, end), answer_span):
             out.append(terminal)
             continue
         k = bisect_right(ends, start)  # first line whose end is after this token's start
         out.append(k if k < limit else terminal)
     return out
+
+
+def _overlaps(token: Span, span: Span) -> bool:
+    """A token overlaps a span if they share a char (an empty token: if it sits inside)."""
+    if token[0] == token[1]:
+        return span[0] <= token[0] < span[1]
+    return token[0] < span[1] and token[1] > span[0]
 
 
 def build_token_to_step(
