@@ -144,6 +144,20 @@ def sample_group(
     return out
 
 
+def detokenize(
+    tokenizer: Any, ids: Sequence[int], eos_ids: Sequence[int] = ()
+) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """Text of ``ids`` (special tokens dropped, stops at the first of ``eos_ids``) and the char span
+    of every token, by the same incremental rule ``sample_group`` uses. For completions produced
+    elsewhere (vLLM, verl rollouts)."""
+    stream = _Stream(tokenizer, _piece_table(tokenizer), frozenset(eos_ids), ())
+    for token in ids:
+        if stream.push(int(token)):
+            break
+    stream.finish("length")
+    return stream.text, tuple(stream.offsets)
+
+
 @torch.no_grad()
 def _decode(
     model: Any,
