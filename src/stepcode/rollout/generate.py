@@ -10,7 +10,9 @@ detokenised incrementally and every token gets its char span in the text
 
 Randomness comes only from the arguments: ``seeds`` (one per row, e.g. from ``derive_seed(run_seed,
 step, task_idx, sample_idx)``, so a sample does not depend on its batch-mates' RNG draws) or one
-explicit ``torch.Generator`` for the whole call. ``temperature == 0`` is greedy.
+explicit ``torch.Generator`` for the whole call (else torch's global RNG). Each row's uniforms are
+drawn up front and tokens are sampled by inverse CDF, one batched call per step.
+``temperature == 0`` is greedy.
 
 Positions count real tokens only (``cumsum(attention_mask) - 1``), exactly as
 ``rl.logprobs.token_logprobs`` recomputes them for training.
@@ -124,7 +126,6 @@ def sample_group(
     prompt_ids = [tokenizer.encode(text, add_special_tokens=not chat) for text, chat in rendered]
     eos = _eos_ids(model, tokenizer)
     pieces = _piece_table(tokenizer)
-    device = next(model.parameters()).device
     was_training = model.training
     model.eval()
     out: list[Rollout] = []
@@ -132,11 +133,10 @@ def sample_group(
         for start in range(0, len(tasks), cfg.batch_tasks):
             chunk = range(start, min(len(tasks), start + cfg.batch_tasks))
             rows = [(b, g) for b in chunk for g in range(group_size)]
-            gens = _row_generators(seeds, rows, group_size, device) if seeds is not None else None
+            row_seeds = [seeds[b * group_size + g] for b, g in rows] if seeds is not None else None
+            uniforms = _draw_uniforms(len(rows), cfg.max_new_tokens, row_seeds, generator)
             streams = [_Stream(tokenizer, pieces, eos, cfg.stop) for _ in rows]
-            _decode(
-                model, [prompt_ids[b] for b in chunk], group_size, cfg, streams, gens, generator
-            )
+            _decode(model, [prompt_ids[b] for b in chunk], group_size, cfg, streams, uniforms)
             for (b, g), s in zip(rows, streams, strict=True):
                 out.append(s.to_rollout(tasks[b].task_id, g, rendered[b][0], prompt_ids[b]))
     finally:
@@ -165,8 +165,7 @@ def _decode(
     G: int,
     cfg: SamplingConfig,
     streams: list[_Stream],
-    row_gens: list[torch.Generator] | None,
-    generator: torch.Generator | None,
+    uniforms: torch.Tensor,
 ) -> None:
     """Prefill ``B`` prompts once, repeat the cache ``G`` times, decode until every row is done."""
     device = next(model.parameters()).device
@@ -188,17 +187,18 @@ def _decode(
     logits = out.logits[:, -1, :].repeat_interleave(G, dim=0)  # [N, V]
     attn = attn.repeat_interleave(G, dim=0)
     next_pos = pos[:, -1:].repeat_interleave(G, dim=0) + 1  # [N, 1]
+    uniforms = uniforms.to(device)  # [N, max_new_tokens]
     active = list(range(len(streams)))
+    rows = torch.arange(len(streams), device=device)
     for t in range(cfg.max_new_tokens):
-        gens = [row_gens[r] for r in active] if row_gens is not None else None
-        tokens = _sample_next(logits, cfg, gens, generator)  # [n]
+        tokens = _sample_next(logits, cfg, uniforms[rows, t])  # [n]
         keep = [j for j, r in enumerate(active) if not streams[r].push(int(tokens[j]))]
         if not keep or t == cfg.max_new_tokens - 1:
             break
         if len(keep) < len(active):
             idx = torch.tensor(keep, device=device)
             cache.batch_select_indices(idx)
-            attn, next_pos, tokens = attn[idx], next_pos[idx], tokens[idx]
+            attn, next_pos, tokens, rows = attn[idx], next_pos[idx], tokens[idx], rows[idx]
             active = [active[j] for j in keep]
         attn = torch.cat([attn, attn.new_ones((len(active), 1))], dim=1)
         out = model(
@@ -214,13 +214,13 @@ def _decode(
         streams[r].finish("length")
 
 
-def _sample_next(
-    logits: torch.Tensor,
-    cfg: SamplingConfig,
-    row_gens: list[torch.Generator] | None,
-    generator: torch.Generator | None,
-) -> torch.Tensor:
-    """``[n, V]`` logits -> ``[n]`` sampled token ids (greedy when temperature is 0)."""
+def _sample_next(logits: torch.Tensor, cfg: SamplingConfig, uniforms: torch.Tensor) -> torch.Tensor:
+    """``[n, V]`` logits and ``[n]`` uniforms in [0, 1) -> ``[n]`` token ids.
+
+    Inverse-CDF sampling: one uniform per row and step, drawn up front from each row's own RNG,
+    so the whole batch samples in one call and a row's draws never depend on its batch-mates.
+    Greedy when temperature is 0.
+    """
     if cfg.temperature == 0:
         return logits.argmax(dim=-1)
     scores = logits.float() / cfg.temperature
@@ -229,28 +229,34 @@ def _sample_next(
         scores = scores.masked_fill(scores < kth, float("-inf"))
     if cfg.top_p < 1.0:
         sorted_scores, order = scores.sort(dim=-1, descending=True)
-        cum = sorted_scores.softmax(dim=-1).cumsum(dim=-1)
-        drop_sorted = (cum - sorted_scores.softmax(dim=-1)) >= cfg.top_p  # keeps >= 1 token
+        sorted_probs = sorted_scores.softmax(dim=-1)
+        drop_sorted = (sorted_probs.cumsum(dim=-1) - sorted_probs) >= cfg.top_p  # keeps >= 1
         drop = drop_sorted.scatter(-1, order, drop_sorted)
         scores = scores.masked_fill(drop, float("-inf"))
-    probs = scores.softmax(dim=-1)
-    if row_gens is not None:
-        picks = [torch.multinomial(probs[i], 1, generator=g) for i, g in enumerate(row_gens)]
-        return torch.cat(picks)
-    if generator is not None and generator.device != probs.device:
-        return torch.multinomial(probs.cpu(), 1, generator=generator).squeeze(-1).to(probs.device)
-    return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+    cdf = scores.softmax(dim=-1).cumsum(dim=-1)  # [n, V]
+    target = (uniforms.to(cdf.dtype) * cdf[:, -1]).unsqueeze(-1)  # [n, 1]
+    # right=True: the first index whose cdf exceeds the target; zero-probability tokens are
+    # never chosen because their cdf equals the previous one.
+    picks = torch.searchsorted(cdf, target, right=True).squeeze(-1)
+    return picks.clamp(max=cdf.shape[-1] - 1)
 
 
-def _row_generators(
-    seeds: Sequence[int], rows: list[tuple[int, int]], G: int, device: torch.device
-) -> list[torch.Generator]:
-    gens = []
-    for b, g in rows:
-        gen = torch.Generator(device=device)
-        gen.manual_seed(int(seeds[b * G + g]))
-        gens.append(gen)
-    return gens
+def _draw_uniforms(
+    n_rows: int,
+    steps: int,
+    seeds: Sequence[int] | None,
+    generator: torch.Generator | None,
+) -> torch.Tensor:
+    """``[n_rows, steps]`` float64 uniforms on CPU: per-row seeded streams, or one generator."""
+    if seeds is not None:
+        rows = []
+        for seed in seeds:
+            gen = torch.Generator().manual_seed(int(seed))
+            rows.append(torch.rand(steps, generator=gen, dtype=torch.float64))
+        return torch.stack(rows)
+    if generator is not None and generator.device.type != "cpu":
+        return torch.rand(n_rows, steps, generator=generator, device=generator.device).cpu()
+    return torch.rand(n_rows, steps, generator=generator, dtype=torch.float64)
 
 
 def _eos_ids(model: Any, tokenizer: Any) -> frozenset[int]:
