@@ -224,8 +224,17 @@ def register_bilevel_estimator(
     return register_adv_est(name)(compute_stepcode_advantage)
 
 
-def register_reward_manager(name: str = "stepcode", reward_cfg: Any = None) -> type:
-    """Define and register (verl ``reward_manager.register``) stepcode's reward manager."""
+def register_reward_manager(
+    name: str = "stepcode",
+    reward_cfg: Any = None,
+    score_fn: Callable[..., tuple[Reward, list[int]]] | None = None,
+) -> type:
+    """Define and register (verl ``reward_manager.register``) stepcode's reward manager.
+
+    ``score_fn(task, response_ids, tokenizer, reward_cfg) -> (Reward, token_to_step)`` defaults to
+    ``score_response`` (stepcode's verifier).
+    """
+    scorer = score_fn or score_response
     from verl.workers.reward_manager import register
     from verl.workers.reward_manager.abstract import AbstractRewardManager
     from verl.workers.reward_manager.registry import REWARD_MANAGER_REGISTRY
@@ -240,13 +249,15 @@ def register_reward_manager(name: str = "stepcode", reward_cfg: Any = None) -> t
             self.num_examine = num_examine
 
         def __call__(self, data: Any, return_dict: bool = False) -> Any:
-            return _score_batch(self.tokenizer, data, reward_cfg, return_dict)
+            return _score_batch(self.tokenizer, data, reward_cfg, return_dict, scorer)
 
     REWARD_MANAGER_REGISTRY.pop(name, None)
     return register(name)(StepcodeRewardManager)
 
 
-def _score_batch(tokenizer: Any, data: Any, reward_cfg: Any, return_dict: bool) -> Any:
+def _score_batch(
+    tokenizer: Any, data: Any, reward_cfg: Any, return_dict: bool, scorer: Callable[..., Any]
+) -> Any:
     """The reward manager's body: ``[N, T]`` scalar rewards at the last token + ``StepUid`` uids."""
     responses = data.batch["responses"]
     prompt_len = data.batch["prompts"].shape[-1]
@@ -257,7 +268,7 @@ def _score_batch(tokenizer: Any, data: Any, reward_cfg: Any, return_dict: bool) 
         ids = responses[i, :length].tolist()
         info = data.non_tensor_batch["extra_info"][i]
         task = Task.from_dict(json.loads(info[TASK_KEY]))
-        reward, steps = score_response(task, ids, tokenizer, reward_cfg)
+        reward, steps = scorer(task, ids, tokenizer, reward_cfg)
         if length > 0:
             reward_tensor[i, length - 1] = reward.scalar
         uids.append(encode_step_uid(str(data.non_tensor_batch["uid"][i]), reward, steps))

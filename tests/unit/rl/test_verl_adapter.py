@@ -114,3 +114,56 @@ def test_registers_with_verl():
     assert get_reward_manager_cls(
         register_reward_manager("stepcode_test").__name__ and "stepcode_test"
     )
+
+
+@pytest.mark.skipif(importlib.util.find_spec("verl") is None, reason="verl is not installed")
+def test_reward_manager_feeds_the_estimator_through_verl_dataproto():
+    from verl import DataProto
+
+    from stepcode.rl.verl_adapter import register_bilevel_estimator, register_reward_manager
+
+    task = Task(
+        task_id="t",
+        kind=TaskKind.OUTPUT,
+        prompt="p",
+        reference=Reference(code="def f(x):\n    return x", input_args="1", output="1"),
+    )
+
+    def score(task, ids, tokenizer, cfg):  # outcome = first token is even; one anchor = 2nd even
+        steps = [0] * (len(ids) // 2) + [1] * (len(ids) - len(ids) // 2)
+        r = Reward(
+            outcome=float(ids[0] % 2 == 0), steps=(float(ids[1] % 2 == 0),), step_mask=(True,)
+        )
+        return r, steps
+
+    manager = register_reward_manager("stepcode_dp_test", score_fn=score)(None, 0)
+    prompts = torch.ones(4, 3, dtype=torch.long)
+    responses = torch.tensor([[2, 2, 5, 0], [3, 2, 0, 0], [2, 3, 1, 1], [4, 4, 4, 0]])
+    resp_mask = (responses != 0) | torch.tensor(
+        [[1, 1, 1, 0], [1, 1, 0, 0], [1, 1, 1, 1], [1, 1, 1, 0]]
+    ).bool()
+    data = DataProto.from_dict(
+        tensors={
+            "prompts": prompts,
+            "responses": responses,
+            "attention_mask": torch.cat([torch.ones(4, 3, dtype=torch.long), resp_mask.long()], 1),
+        },
+        non_tensors={
+            "uid": np.array(["a", "a", "b", "b"], dtype=object),
+            "extra_info": np.array([{TASK_KEY: json.dumps(task.to_dict())}] * 4, dtype=object),
+        },
+    )
+    out = manager(data, return_dict=True)
+    lengths = resp_mask.sum(-1)
+    for i in range(4):  # scalar reward at the last valid token only (verl's convention)
+        assert out["reward_tensor"][i].nonzero().flatten().tolist() in ([], [int(lengths[i]) - 1])
+    data.non_tensor_batch.update({k: np.array(v) for k, v in out["reward_extra_info"].items()})
+    fn = register_bilevel_estimator("stepcode_dp_test", mode="step")
+    adv, _ = fn(
+        token_level_rewards=out["reward_tensor"],
+        response_mask=resp_mask,
+        index=data.non_tensor_batch["uid"],
+    )
+    # group a: anchor rewards [1, 1] -> 0; outcome [1, 0] -> +-0.707 on the terminal tokens
+    assert torch.allclose(adv[0], torch.tensor([0.0, 0.70710, 0.70710, 0.0]), atol=1e-4)
+    assert torch.allclose(adv[1], torch.tensor([0.0, -0.70710, 0.0, 0.0]), atol=1e-4)
