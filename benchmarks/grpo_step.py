@@ -27,10 +27,9 @@ from collections.abc import Callable, Sequence
 import torch
 
 from stepcode.models import build_tiny_model, train_tokenizer
-from stepcode.rl.advantages import stack_rewards, step_advantages, token_advantages
+from stepcode.rl.advantages import rollout_token_advantages
 from stepcode.rl.logprobs import pack_rollouts, token_logprobs
 from stepcode.rl.loss import policy_loss
-from stepcode.rl.segment import segment_rollouts
 from stepcode.rollout.generate import SamplingConfig, derive_seed, sample_group
 from stepcode.types import Reference, Reward, Task, TaskKind
 
@@ -93,13 +92,10 @@ def stepcode_step(model, opt, tok, tasks, group, cfg, reward_fn, step) -> dict[s
     row_tasks = [tasks[i // group] for i in range(len(rollouts))]
     rewards = reward_fn(row_tasks, [r.completion for r in rollouts])
     t2 = time.perf_counter()
-    r, m = stack_rewards(rewards, group)
-    adv_steps = step_advantages(r, m, lam=0.3, mode="bilevel").reshape(len(rollouts), -1)
     batch = pack_rollouts(rollouts, tok.pad_token_id)
     parsed = _parse_all(row_tasks, rollouts)
-    n_anchors = [len(rw.steps) for rw in rewards]
-    tts = segment_rollouts(rollouts, parsed, n_anchors, r.shape[-1], batch.completion_mask.shape[1])
-    adv = token_advantages(adv_steps, tts, batch.completion_mask)
+    L = batch.completion_mask.shape[1]
+    adv, _ = rollout_token_advantages(rollouts, rewards, parsed, group, L, lam=0.3, mode="bilevel")
     model.train()
     lp = token_logprobs(model, batch.input_ids, batch.attention_mask, batch.completion_mask)
     loss, _ = policy_loss(lp, lp.detach(), adv, batch.completion_mask)

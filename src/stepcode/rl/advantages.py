@@ -38,11 +38,11 @@ Deviations from the paper (numbered, deliberate):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 
-from stepcode.types import Reward
+from stepcode.types import Reward, Rollout
 
 Mode = Literal["terminal", "step", "bilevel", "process"]
 TokenRule = Literal["span", "suffix_sum"]
@@ -207,6 +207,42 @@ def token_advantages(
     out = adv.gather(1, index)  # [N, L]
     keep = completion_mask & (token_to_step >= 0)
     return torch.where(keep, out, torch.zeros_like(out))
+
+
+def rollout_token_advantages(
+    rollouts: Sequence[Rollout],
+    rewards: Sequence[Reward],
+    parsed: Sequence[Any],
+    group_size: int,
+    length: int,
+    *,
+    lam: float = 0.3,
+    mode: Mode = "bilevel",
+    rule: TokenRule = "span",
+    eps: float = 1e-6,
+    norm_by_std: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The whole record -> tensor path for one batch: ``(token_adv [N, L], step_adv [B, G, S])``.
+
+    ``rollouts``/``rewards``/``parsed`` are task-major (``sample_group`` order); ``parsed`` items
+    carry ``step_spans``/``answer_span`` (``rewards.parse_completion``) or may be None (then every
+    token belongs to the terminal step). ``length`` is ``L`` of the packed completion tensor.
+    """
+    from stepcode.rl.segment import segment_rollouts
+
+    step_rewards, step_mask = stack_rewards(rewards, group_size)
+    step_adv = step_advantages(
+        step_rewards, step_mask, lam=lam, mode=mode, eps=eps, norm_by_std=norm_by_std
+    )
+    S = step_rewards.shape[-1]
+    n_anchors = [len(r.steps) for r in rewards]
+    tts = segment_rollouts(
+        rollouts, [p if p is not None else () for p in parsed], n_anchors, S, length
+    )
+    mask = torch.zeros(len(rollouts), length, dtype=torch.bool)
+    for i, r in enumerate(rollouts):
+        mask[i, : min(length, len(r.completion_ids))] = True
+    return token_advantages(step_adv.reshape(len(rollouts), S), tts, mask, rule), step_adv
 
 
 def _suffix_sum(x: torch.Tensor) -> torch.Tensor:

@@ -13,6 +13,7 @@ from stepcode.rl.advantages import (
     group_advantages,
     intra_credit,
     process_advantages,
+    rollout_token_advantages,
     stack_rewards,
     step_advantages,
     token_advantages,
@@ -164,3 +165,30 @@ def test_group_term_is_scale_invariant(group, scale):
     a, b = group_advantages(r, m, eps=0.0), group_advantages(r * scale, m, eps=0.0)
     assert torch.allclose(a, b, atol=1e-4)
     assert not any(math.isnan(x) for x in b.flatten().tolist())
+
+
+def test_rollout_token_advantages_glues_records_to_tokens():
+    from types import SimpleNamespace
+
+    from stepcode.types import Rollout
+
+    text = "a: 1\nans"
+    offsets = ((0, 4), (4, 5), (5, 8), (8, 8))  # line, newline, answer, EOS
+    rollouts = [
+        Rollout(
+            task_id="t",
+            sample_idx=g,
+            prompt="",
+            completion=text,
+            completion_ids=(1, 2, 3, 4),
+            completion_offsets=offsets,
+        )
+        for g in range(2)
+    ]
+    rewards = [Reward(outcome=1.0, steps=(1.0,)), Reward(outcome=1.0, steps=(0.0,))]
+    parsed = [SimpleNamespace(step_spans=((0, 4),), answer_span=(5, 8)), None]
+    tok, step_adv = rollout_token_advantages(rollouts, rewards, parsed, 2, 5, lam=0.0, mode="step")
+    a = float(step_adv[0, 0, 0])  # anchor advantage of sample 0 (+0.707), terminal 0 for both
+    assert a == pytest.approx(0.70710, abs=1e-4)
+    assert torch.allclose(tok[0], _t([a, 0, 0, 0, 0]))  # newline + answer + EOS -> terminal
+    assert torch.equal(tok[1], torch.zeros(5))  # unparsed: all terminal; terminal adv is 0
