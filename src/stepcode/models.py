@@ -228,7 +228,8 @@ def load_policy(
 
     path = str(path_or_id)
     local = Path(path)
-    if (local.is_absolute() or path.startswith(".")) and not local.exists():
+    looks_local = local.is_absolute() or path.startswith(".") or path.count("/") > 1
+    if looks_local and not local.exists():
         raise ConfigError(f"model path {path!r} does not exist: check the path or use a hub id")
     dev = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, dev)

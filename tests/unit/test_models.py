@@ -85,6 +85,8 @@ def test_load_policy_with_lora_trains_only_adapters(tok, tmp_path):
 def test_bad_operator_input_fails_fast(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_policy(tmp_path / "missing")
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_policy("runs/no/such/policy")  # not a hub id (org/name): a missing local dir
     with pytest.raises(ConfigError, match="dtype"):
         resolve_dtype("fp8")
     with pytest.raises(ConfigError, match="rank"):

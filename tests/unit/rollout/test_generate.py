@@ -118,3 +118,36 @@ def test_bad_sampling_config_fails_fast():
         SamplingConfig(top_p=0)
     with pytest.raises(ConfigError, match="temperature"):
         SamplingConfig(temperature=-1)
+
+
+def test_inverse_cdf_sampling_follows_top_k_top_p_distributions():
+    from stepcode.rollout.generate import _sample_next
+
+    probs = torch.tensor([0.5, 0.3, 0.15, 0.05, 0.0])
+    logits = probs.log().expand(1000, 5)
+    u = (torch.arange(1000, dtype=torch.float64) + 0.5) / 1000  # an even grid of uniforms
+
+    def shares(**kw):
+        picks = _sample_next(logits, SamplingConfig(**kw), u)
+        return torch.bincount(picks, minlength=5).float() / 1000
+
+    assert torch.allclose(shares(), probs, atol=2e-3)  # zero-probability token never drawn
+    assert torch.allclose(shares(top_k=2), torch.tensor([0.625, 0.375, 0, 0, 0]), atol=2e-3)
+    assert torch.allclose(shares(top_p=0.7), torch.tensor([0.625, 0.375, 0, 0, 0]), atol=2e-3)
+    assert torch.allclose(shares(top_p=0.4), torch.tensor([1.0, 0, 0, 0, 0]))
+    hot = shares(temperature=2.0)
+    expected = probs.sqrt() / probs.sqrt().sum()
+    assert torch.allclose(hot, expected, atol=2e-3)
+
+
+def test_detokenize_matches_sampled_offsets(policy):
+    from stepcode.rollout.generate import detokenize
+
+    model, tok = policy
+    for r in sample_group(
+        model, tok, [_task(0)], 4, SamplingConfig(max_new_tokens=30), seeds=range(4)
+    ):
+        assert detokenize(tok, r.completion_ids, [tok.eos_token_id]) == (
+            r.completion,
+            r.completion_offsets,
+        )
