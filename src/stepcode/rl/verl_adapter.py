@@ -19,12 +19,21 @@ the ``uid`` itself:
     there is no second implementation of the math.
 
 Requirements and limits (stated, not guessed):
+  * which verl: the reward-manager plumbing follows verl's ``RayPPOTrainer`` that calls
+    ``reward_fn(batch, return_dict=True)`` and merges ``reward_extra_info`` into
+    ``non_tensor_batch`` (``verl/trainer/ppo/ray_trainer.py`` up to 0.7.x, read at volcengine/verl
+    b178a3c). Estimator registration and the estimator itself also run unchanged on verl 0.9.1
+    (tested), but 0.9.1 computes rewards inside the agent loop (``experimental/reward_loop``),
+    which writes one scalar per response into ``rm_scores``, and its V1 trainer hands the
+    estimator plain ``uid`` strings; per-step rewards cannot reach the estimator there without a
+    custom agent loop. The estimator then fails with a message saying so (no silent fallback);
   * use ``algorithm.adv_estimator=<registered name>``, ``reward_model.reward_manager=<registered
     name>`` and ``algorithm.use_kl_in_reward=False`` (use ``actor.use_kl_loss`` with
-    ``kl_loss_type=low_var_kl`` for KL); the reward-loop path (``use_reward_loop``), which bypasses
-    reward managers, is not supported;
+    ``kl_loss_type=low_var_kl`` for KL);
   * both ``register_*`` functions must run in the process that runs ``RayPPOTrainer.fit`` (verl's
-    ``TaskRunner`` actor), e.g. from a custom main; verl is imported only inside them;
+    ``TaskRunner`` actor): pass a ``TaskRunner`` subclass whose ``run`` calls them first to
+    ``verl.trainer.main_ppo.run_ppo(config, task_runner_class=...)``; verl is imported only inside
+    the ``register_*`` functions;
   * dataset rows come from ``task_to_verl_row`` (the full stepcode ``Task`` rides in
     ``extra_info["stepcode_task"]``), prompts in chat form.
 """
