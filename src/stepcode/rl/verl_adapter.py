@@ -109,7 +109,9 @@ def decode_step_index(
         raise ValueError(
             f"{len(missing)} rows have plain uids (first: row {missing[0]}): the bi-level estimator "
             "needs stepcode's reward manager (reward_model.reward_manager=<the name passed to "
-            "register_reward_manager>) and algorithm.use_kl_in_reward=False"
+            "register_reward_manager>), algorithm.use_kl_in_reward=False and a trainer that merges "
+            "reward_extra_info into non_tensor_batch (verl <= 0.7 RayPPOTrainer; not the 0.9 "
+            "agent-loop/V1 path, see the stepcode.rl.verl_adapter docstring)"
         )
     groups: dict[str, list[int]] = {}
     for row, uid in enumerate(index):
