@@ -257,7 +257,9 @@ def _sample_next(logits: torch.Tensor, cfg: SamplingConfig, uniforms: torch.Tens
     # right=True: the first index whose cdf exceeds the target; zero-probability tokens are
     # never chosen because their cdf equals the previous one.
     picks = torch.searchsorted(cdf, target, right=True).squeeze(-1)
-    return picks.clamp(max=cdf.shape[-1] - 1)
+    # u rounding up to 1 in float32 would run past the end: take the last token with mass.
+    last = torch.searchsorted(cdf, cdf[:, -1:], right=False).squeeze(-1)
+    return torch.minimum(picks, last)
 
 
 def _draw_uniforms(

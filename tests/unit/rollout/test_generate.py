@@ -135,6 +135,8 @@ def test_inverse_cdf_sampling_follows_top_k_top_p_distributions():
     assert torch.allclose(shares(top_k=2), torch.tensor([0.625, 0.375, 0, 0, 0]), atol=2e-3)
     assert torch.allclose(shares(top_p=0.7), torch.tensor([0.625, 0.375, 0, 0, 0]), atol=2e-3)
     assert torch.allclose(shares(top_p=0.4), torch.tensor([1.0, 0, 0, 0, 0]))
+    edge = _sample_next(logits[:2], SamplingConfig(top_k=2), torch.tensor([1.0, 0.0]))
+    assert edge.tolist() == [1, 0]  # u == 1 never lands on a filtered-out token
     hot = shares(temperature=2.0)
     expected = probs.sqrt() / probs.sqrt().sum()
     assert torch.allclose(hot, expected, atol=2e-3)
