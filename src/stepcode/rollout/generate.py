@@ -258,7 +258,7 @@ def _sample_next(logits: torch.Tensor, cfg: SamplingConfig, uniforms: torch.Tens
     # never chosen because their cdf equals the previous one.
     picks = torch.searchsorted(cdf, target, right=True).squeeze(-1)
     # u rounding up to 1 in float32 would run past the end: take the last token with mass.
-    last = torch.searchsorted(cdf, cdf[:, -1:], right=False).squeeze(-1)
+    last = torch.searchsorted(cdf, cdf[:, -1:].contiguous(), right=False).squeeze(-1)
     return torch.minimum(picks, last)
 
 
