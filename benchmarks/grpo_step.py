@@ -170,6 +170,31 @@ def trl_steps(model, tok, tasks, group, max_new, steps, reward_fn, lr) -> list[d
     return [{"time": t, "tokens": c} for t, c in zip(times, counts, strict=False)]
 
 
+def _rate(rows: list[dict[str, float]]) -> float:
+    """Completion tokens per second over all timed steps."""
+    return sum(r["tokens"] for r in rows) / sum(r["time"] for r in rows) if rows else float("nan")
+
+
+def print_report(ours: list[dict], theirs: list[dict], trl_note: str) -> None:
+    reward_share = sum(r["reward"] for r in ours) / sum(r["time"] for r in ours)
+    sample_share = sum(r["sample"] for r in ours) / sum(r["time"] for r in ours)
+    print(f"\n{'impl':<10}{'step s (median)':>16}{'tokens/step':>13}{'tokens/s':>11}")
+    for name, rows in (("stepcode", ours), ("trl", theirs)):
+        if rows:
+            print(
+                f"{name:<10}{statistics.median(r['time'] for r in rows):>16.2f}"
+                f"{statistics.mean(r['tokens'] for r in rows):>13.0f}{_rate(rows):>11.0f}"
+            )
+    if theirs:
+        print(f"\nspeed-up stepcode / trl: {_rate(ours) / _rate(theirs):.2f}x (target >= 2x)")
+    else:
+        print(f"trl: could not run: {trl_note}")
+    print(
+        f"stepcode step time in reward: {100 * reward_share:.1f}% (target < 10%), "
+        f"in sampling: {100 * sample_share:.1f}%"
+    )
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tasks", type=int, default=4)
@@ -216,31 +241,7 @@ def main() -> None:
     except Exception as exc:  # report exactly why TRL could not run, keep our numbers
         theirs, trl_note = [], f"{type(exc).__name__}: {exc}"
 
-    def rate(rows):
-        return (
-            sum(r["tokens"] for r in rows) / sum(r["time"] for r in rows) if rows else float("nan")
-        )
-
-    ours_rate = rate(ours)
-    reward_share = sum(r["reward"] for r in ours) / sum(r["time"] for r in ours)
-    sample_share = sum(r["sample"] for r in ours) / sum(r["time"] for r in ours)
-    print(f"\n{'impl':<10}{'step s (median)':>16}{'tokens/step':>13}{'tokens/s':>11}")
-    print(
-        f"{'stepcode':<10}{statistics.median(r['time'] for r in ours):>16.2f}"
-        f"{statistics.mean(r['tokens'] for r in ours):>13.0f}{ours_rate:>11.0f}"
-    )
-    if theirs:
-        print(
-            f"{'trl':<10}{statistics.median(r['time'] for r in theirs):>16.2f}"
-            f"{statistics.mean(r['tokens'] for r in theirs):>13.0f}{rate(theirs):>11.0f}"
-        )
-        print(f"\nspeed-up stepcode / trl: {ours_rate / rate(theirs):.2f}x (target >= 2x)")
-    else:
-        print(f"trl: could not run: {trl_note}")
-    print(
-        f"stepcode step time in reward: {100 * reward_share:.1f}% (target < 10%), "
-        f"in sampling: {100 * sample_share:.1f}%"
-    )
+    print_report(ours, theirs, trl_note)
 
 
 if __name__ == "__main__":
