@@ -49,12 +49,20 @@ TokenRule = Literal["span", "suffix_sum"]
 MODES: tuple[str, ...] = ("terminal", "step", "bilevel", "process")
 
 
-def stack_rewards(rewards: Sequence[Reward], group_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+def stack_rewards(
+    rewards: Sequence[Reward],
+    group_size: int,
+    terminal_from: Literal["outcome", "scalar"] = "outcome",
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Stack ``N = B * G`` rewards (task-major: all G samples of task 0 first) into step tensors.
 
     Returns ``(step_rewards [B, G, S] float32, step_mask [B, G, S] bool)`` with ``S = max n + 1``:
-    anchor rewards at ``0..n-1`` (masked by ``Reward.step_mask``) and the outcome at ``S - 1``.
+    anchor rewards at ``0..n-1`` (masked by ``Reward.step_mask``) and at ``S - 1`` the terminal
+    reward: ``Reward.outcome`` (Eq. 9) or ``Reward.scalar`` (the configured combination, e.g. with
+    a format bonus).
     """
+    if terminal_from not in ("outcome", "scalar"):
+        raise ValueError(f"terminal_from={terminal_from!r}: use 'outcome' or 'scalar'")
     if group_size < 1 or len(rewards) % group_size:
         raise ValueError(f"{len(rewards)} rewards do not split into groups of {group_size}")
     n_steps = max((len(r.steps) for r in rewards), default=0)
@@ -67,7 +75,7 @@ def stack_rewards(rewards: Sequence[Reward], group_size: int) -> tuple[torch.Ten
             values[row, :n] = torch.tensor(rew.steps, dtype=torch.float32)
             valid = rew.step_mask if len(rew.step_mask) == n else (True,) * n
             mask[row, :n] = torch.tensor(valid, dtype=torch.bool)
-        values[row, S - 1] = float(rew.outcome)
+        values[row, S - 1] = float(rew.outcome if terminal_from == "outcome" else rew.scalar)
         mask[row, S - 1] = True
     values = values * mask
     B = len(rewards) // group_size
@@ -221,6 +229,7 @@ def rollout_token_advantages(
     rule: TokenRule = "span",
     eps: float = 1e-6,
     norm_by_std: bool = True,
+    terminal_from: Literal["outcome", "scalar"] = "outcome",
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The whole record -> tensor path for one batch: ``(token_adv [N, L], step_adv [B, G, S])``.
 
@@ -230,7 +239,7 @@ def rollout_token_advantages(
     """
     from stepcode.rl.segment import segment_rollouts
 
-    step_rewards, step_mask = stack_rewards(rewards, group_size)
+    step_rewards, step_mask = stack_rewards(rewards, group_size, terminal_from)
     step_adv = step_advantages(
         step_rewards, step_mask, lam=lam, mode=mode, eps=eps, norm_by_std=norm_by_std
     )

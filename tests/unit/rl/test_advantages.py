@@ -92,6 +92,8 @@ def test_different_step_counts_are_masked_and_padding_invariant():
     assert m[0, :, 1:3].sum() == 0 and m[0, :, 3].all() and m[1].all()
     adv = step_advantages(r, m, mode="bilevel")
     assert torch.all(adv[0, :, 1:3] == 0) and torch.isfinite(adv).all()
+    scalar_r, _ = stack_rewards([Reward(outcome=1, scalar=1.05, steps=(1,))], 1, "scalar")
+    assert scalar_r.flatten().tolist() == pytest.approx([1.0, 1.05])
     alone_r, alone_m = stack_rewards(rewards[:3], group_size=3)  # S = 2 without the other task
     alone = step_advantages(alone_r, alone_m, mode="bilevel")
     assert torch.allclose(adv[0][:, [0, 3]], alone[0])
