@@ -7,5 +7,18 @@ Pure algorithm cores (tensors in, tensors out; no model state, no config objects
   ``rl.logprobs``    ``token_logprobs(model, ...)`` and ``pack_rollouts`` (the model-facing glue)
   ``rl.verl_adapter`` the same estimator registered into verl for multi-GPU runs (lazy import)
 
+One on-policy step with these pieces (what ``benchmarks/grpo_step.py`` times)::
+
+    seeds = [derive_seed(run_seed, step, b, g) for b in range(B) for g in range(G)]
+    rollouts = sample_group(model, tok, tasks, G, SamplingConfig(...), seeds=seeds)  # task-major
+    rewards = score_batch(row_tasks, [r.completion for r in rollouts])
+    parsed = [parse_completion(t, r.completion) for t, r in zip(row_tasks, rollouts)]
+    batch = pack_rollouts(rollouts, tok.pad_token_id)
+    adv, _ = rollout_token_advantages(rollouts, rewards, parsed, G, batch.completion_mask.shape[1],
+                                      lam=0.3, mode="bilevel")
+    lp = token_logprobs(model, batch.input_ids, batch.attention_mask, batch.completion_mask,
+                        temperature=sampling_temperature)
+    loss, stats = policy_loss(lp, old_lp_or_lp_detached, adv, batch.completion_mask)
+
 This package init imports nothing so that ``import stepcode.rl`` stays cheap; import the modules.
 """
