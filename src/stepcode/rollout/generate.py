@@ -125,6 +125,9 @@ def sample_group(
         raise ConfigError(f"{len(seeds)} seeds for {len(tasks)} tasks x {group_size} samples")
     rendered = [render_prompt(t, tokenizer, cfg.chat) for t in tasks]
     prompt_ids = [tokenizer.encode(text, add_special_tokens=not chat) for text, chat in rendered]
+    empty = [t.task_id for t, ids in zip(tasks, prompt_ids, strict=True) if not ids]
+    if empty:
+        raise ConfigError(f"tasks with an empty prompt cannot be sampled: {empty[:5]}")
     eos = _eos_ids(model, tokenizer)
     pieces = _piece_table(tokenizer)
     was_training = model.training

@@ -113,7 +113,11 @@ def test_chat_prompt_rendering(policy):
         render_prompt(_task(1), tok, chat=True)
 
 
-def test_bad_sampling_config_fails_fast():
+def test_bad_sampling_config_fails_fast(policy):
+    model, tok = policy
+    empty = Task(task_id="e", kind=TaskKind.OUTPUT, prompt="", reference=_task(0).reference)
+    with pytest.raises(ConfigError, match="empty prompt"):
+        sample_group(model, tok, [empty], 2)
     with pytest.raises(ConfigError, match="top_p"):
         SamplingConfig(top_p=0)
     with pytest.raises(ConfigError, match="temperature"):
