@@ -1,0 +1,122 @@
+"""Run untrusted Python and report what happened: ``run_program`` / ``run_job`` / ``run_batch``.
+
+Every run is a fresh child process forked from a warm worker (``pool.py``, ``_child.py``) with:
+a wall-clock deadline (soft: an exception inside the program at 90 %, then a process-group
+SIGKILL), a CPU-time rlimit, an address-space cap, no new processes or threads, file-size and
+open-file caps, capped stdout/stderr, a scrubbed environment, a private temp cwd (deleted after),
+stdin closed; and, where the host allows (``isolation.detect_isolation``): no network, private
+/tmp, an unprivileged uid. Bad programs become statuses; ``SandboxError`` means the sandbox
+itself failed.
+
+What is NOT isolated:
+  * the program can read any file its uid may read (the host filesystem is visible, read-only for
+    the unprivileged uid; for root-run hosts without the uid drop it is writable);
+  * CPU caches and timing side channels; other sandbox runs are sequential per worker only;
+  * without ``unshare`` the network is reachable; without the uid drop ``RLIMIT_NPROC`` does not
+    bind for root, so forks are not blocked there (the process-group kill still reaps them);
+  * no seccomp syscall filter and no container/VM: this is defence in depth, not a security
+    boundary for hostile humans.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from stepcode.execution.pool import SandboxPool, get_default_pool
+from stepcode.types import AnchorHit, ExecStatus, ExecutionResult, Limits
+
+
+@dataclass(frozen=True, kw_only=True)
+class Job:
+    """One program to run: ``exec(code)``, then ``eval(call)`` if given."""
+
+    code: str
+    call: str | None = None
+    limits: Limits = Limits()
+    trace: bool = False
+    """record a line trace (``_tracehook.Recorder``) of frames compiled from ``filename``"""
+    anchors: bool = False
+    """inject ``__stepcode_anchor__`` and collect anchor hits"""
+    filename: str = "<program>"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RawRun:
+    """A run's result plus the tracer's raw payload (``None`` unless ``Job.trace``)."""
+
+    result: ExecutionResult
+    trace_payload: Mapping[str, Any] | None = None
+
+
+def run_program(code: str, limits: Limits = Limits(), *, call: str | None = None) -> ExecutionResult:
+    """Run ``code`` (then ``call``) in the sandbox. Never raises for bad code."""
+    return run_job(Job(code=code, call=call, limits=limits)).result
+
+
+def run_job(job: Job, pool: SandboxPool | None = None) -> RawRun:
+    pool = pool or get_default_pool()
+    return _to_raw(pool.request(_job_dict(job), job.limits.timeout_s))
+
+
+def run_jobs(
+    jobs: Sequence[Job], *, pool: SandboxPool | None = None, workers: int | None = None
+) -> list[RawRun]:
+    """Run many jobs over the pool's warm workers; results keep the order of ``jobs``."""
+    if workers is not None and pool is None:
+        with SandboxPool(workers) as own:
+            return run_jobs(jobs, pool=own)
+    pool = pool or get_default_pool()
+    raw = pool.map_requests([_job_dict(j) for j in jobs], [j.limits.timeout_s for j in jobs])
+    return [_to_raw(r) for r in raw]
+
+
+def run_batch(
+    jobs: Sequence[Job | str],
+    limits: Limits | None = None,
+    *,
+    pool: SandboxPool | None = None,
+    workers: int | None = None,
+) -> list[ExecutionResult]:
+    """Like ``run_jobs`` for plain programs (strings) or jobs; ``limits`` overrides each job's."""
+    norm = []
+    for j in jobs:
+        job = Job(code=j) if isinstance(j, str) else j
+        norm.append(dataclasses.replace(job, limits=limits) if limits is not None else job)
+    return [r.result for r in run_jobs(norm, pool=pool, workers=workers)]
+
+
+def _job_dict(job: Job) -> dict[str, Any]:
+    return {
+        "code": job.code,
+        "call": job.call,
+        "limits": dataclasses.asdict(job.limits),
+        "trace": job.trace,
+        "anchors": job.anchors,
+        "filename": job.filename,
+    }
+
+
+def _to_raw(d: Mapping[str, Any]) -> RawRun:
+    try:
+        status = ExecStatus(d.get("status", "crash"))
+    except ValueError:
+        status = ExecStatus.CRASH
+    hits = tuple(
+        AnchorHit(anchor_id=int(a[0]), name=str(a[1]), value=str(a[2])) for a in d.get("anchors", ())
+    )
+    trace = d.get("trace")
+    truncated = bool(d.get("anchors_truncated")) or bool(trace and trace.get("truncated"))
+    result = ExecutionResult(
+        status=status,
+        stdout=d.get("stdout", ""),
+        stderr=d.get("stderr", ""),
+        error=d.get("error"),
+        return_value=d.get("return_value"),
+        duration_s=float(d.get("duration_s", 0.0)),
+        anchors=hits,
+        truncated=truncated,
+    )
+    return RawRun(result=result, trace_payload=trace)
