@@ -68,8 +68,8 @@ class Limits:
     """RLIMIT_NOFILE"""
     max_trace_steps: int = 20_000
     """tracer: line events recorded before the trace is cut (truncated=True)"""
-    max_repr_chars: int = 200
-    """tracer and anchors: longest repr kept per value"""
+    max_repr_chars: int = 1000
+    """tracer and anchors: longest repr kept per value (longer ones end in ``...``)"""
     max_anchor_hits: int = 200
     """anchors: hits recorded before the anchor log is cut (truncated=True)"""
 

@@ -4,11 +4,39 @@
 with REval semantics) and ``instrument`` (trace anchors).
 """
 
+from stepcode.execution.anchors import (
+    AnchorPolicy,
+    AnchorSpec,
+    Instrumented,
+    instrument,
+    run_instrumented,
+)
 from stepcode.execution.isolation import IsolationReport, detect_isolation
 from stepcode.execution.pool import SandboxPool, get_default_pool
 from stepcode.execution.sandbox import Job, RawRun, run_batch, run_job, run_jobs, run_program
+from stepcode.execution.tracer import (
+    coverage,
+    next_lines,
+    next_lines_of,
+    occurrences,
+    states_after,
+    trace_batch,
+    trace_program,
+)
 
 __all__ = [
+    "AnchorPolicy",
+    "AnchorSpec",
+    "Instrumented",
+    "coverage",
+    "instrument",
+    "next_lines",
+    "next_lines_of",
+    "occurrences",
+    "run_instrumented",
+    "states_after",
+    "trace_batch",
+    "trace_program",
     "IsolationReport",
     "Job",
     "RawRun",

@@ -65,7 +65,14 @@ def _anchor_recorder(cap: int, max_repr: int):
     hits: list[list] = []
     state = {"truncated": False}
 
-    def __stepcode_anchor__(anchor_id, name, value):  # noqa: N807 - injected global
+    per_anchor: dict = {}
+
+    def __stepcode_anchor__(anchor_id, name, value, limit=0):  # noqa: N807 - injected global
+        if limit:
+            seen = per_anchor.get(anchor_id, 0)
+            if seen >= limit:
+                return  # the policy's per-anchor cap (first_k), not a truncation
+            per_anchor[anchor_id] = seen + 1
         if len(hits) >= cap:
             state["truncated"] = True
             return
@@ -104,6 +111,7 @@ def _run_program(job: dict, tracehook) -> dict:
             filename=job["filename"],
             max_steps=limits["max_trace_steps"],
             max_repr=limits["max_repr_chars"],
+            watch=tuple(job.get("watch") or ()),
         )
     try:
         code = compile(job["code"], job["filename"], "exec")

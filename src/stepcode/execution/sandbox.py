@@ -41,6 +41,8 @@ class Job:
     anchors: bool = False
     """inject ``__stepcode_anchor__`` and collect anchor hits"""
     filename: str = "<program>"
+    watch: tuple[str, ...] = ()
+    """tracer: extra expressions (``self.x``, ``d[k]``) evaluated in each traced state"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,6 +98,7 @@ def _job_dict(job: Job) -> dict[str, Any]:
         "trace": job.trace,
         "anchors": job.anchors,
         "filename": job.filename,
+        "watch": list(job.watch),
     }
 
 

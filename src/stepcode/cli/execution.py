@@ -1,0 +1,162 @@
+"""``stepcode trace``, ``stepcode instrument`` and ``stepcode doctor``."""
+
+from __future__ import annotations
+
+import ast
+import json
+import platform
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from stepcode.cli import app, fail
+from stepcode.errors import ConfigError
+from stepcode.types import Limits
+
+console = Console()
+
+
+def _read_program(path: Path) -> str:
+    if not path.is_file():
+        raise fail(f"no such file: {path}")
+    try:
+        code = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise fail(f"cannot read {path}: {e}") from None
+    return code
+
+
+def _parse_policy(text: str | None):
+    from stepcode.execution import AnchorPolicy
+
+    if text is None:
+        return None
+    try:
+        return AnchorPolicy.parse(text)
+    except ConfigError as e:
+        raise fail(str(e)) from None
+
+
+@app.command()
+def trace(
+    program: Path = typer.Argument(..., help="Python file to run"),
+    call: str | None = typer.Option(None, "--call", help='expression to evaluate, e.g. "f(3)"'),
+    anchors: str | None = typer.Option(None, "--anchors", help="none | every | first_k[:N]"),
+    timeout: float = typer.Option(3.0, "--timeout", help="wall-clock limit in seconds"),
+    memory_mb: int = typer.Option(512, "--memory-mb", help="address-space cap"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Run PROGRAM in the sandbox under the line tracer (and its anchors with --anchors)."""
+    from stepcode.execution import coverage, instrument, next_lines, run_instrumented, trace_program
+
+    code = _read_program(program)
+    if call is not None:
+        try:
+            ast.parse(call, mode="eval")
+        except SyntaxError as e:
+            raise fail(f"--call {call!r} is not an expression: {e.msg}") from None
+    policy = _parse_policy(anchors)
+    limits = Limits(timeout_s=timeout, memory_mb=memory_mb)
+    tr = trace_program(code, call, limits)
+    hits = []
+    if policy is not None:
+        try:
+            inst = instrument(code, policy)
+        except SyntaxError:
+            inst = None
+        if inst is not None:
+            run = run_instrumented(inst, call, limits)
+            hits = [{"name": h.name, "value": h.value} for h in run.anchors]
+    out = {
+        "status": tr.status.value,
+        "return_value": tr.return_value,
+        "error": tr.result.error,
+        "stdout": tr.result.stdout,
+        "anchors": hits,
+        "coverage": sorted(coverage(tr)),
+        "next": {str(k): sorted(v) for k, v in sorted(next_lines(tr).items())},
+        "truncated": tr.truncated,
+        "duration_s": round(tr.result.duration_s, 6),
+    }
+    if as_json:
+        typer.echo(json.dumps(out))
+        return
+    _render_trace(code, tr, out)
+
+
+def _render_trace(code: str, tr, out: dict) -> None:
+    status_style = "green" if out["status"] == "ok" else "red"
+    console.print(f"status [{status_style}]{out['status']}[/]  return {out['return_value']}")
+    if out["error"]:
+        console.print(f"[red]{out['error']}[/]")
+    covered = set(out["coverage"])
+    table = Table("line", "", "source", "next", title="coverage")
+    for i, text in enumerate(code.splitlines(), 1):
+        mark = "[green]●[/]" if i in covered else "[dim]○[/]"
+        nxt = ",".join(map(str, out["next"].get(str(i), [])))
+        table.add_row(str(i), mark, text, nxt)
+    console.print(table)
+    if out["anchors"]:
+        console.print("anchors:")
+        for a in out["anchors"]:
+            console.print(f"  {a['name']}: {a['value']}")
+    console.print(f"{len(tr.events)} states, truncated={out['truncated']}, {out['duration_s']} s")
+
+
+@app.command("instrument")
+def instrument_cmd(
+    program: Path = typer.Argument(..., help="Python file to instrument"),
+    anchors: str = typer.Option("first_k", "--anchors", help="none | every | first_k[:N]"),
+    runtime: bool = typer.Option(False, "--runtime", help="show the runtime rendering"),
+) -> None:
+    """Print PROGRAM with its trace anchors inserted."""
+    from stepcode.execution import instrument
+
+    code = _read_program(program)
+    try:
+        inst = instrument(code, _parse_policy(anchors))
+    except SyntaxError as e:
+        raise fail(f"{program} does not parse: {e.msg} (line {e.lineno})") from None
+    typer.echo(inst.runtime_source if runtime else inst.source, nl=False)
+
+
+@app.command()
+def doctor() -> None:
+    """Versions, CPU/GPU, and which sandbox isolation layers are active here."""
+    import os
+
+    import stepcode
+    from stepcode.execution import detect_isolation
+
+    table = Table("component", "status", title="stepcode doctor")
+    table.add_row("stepcode", stepcode.__version__)
+    table.add_row("python", platform.python_version())
+    for mod in ("torch", "transformers", "tokenizers", "datasets", "vllm", "verl", "peft", "trl"):
+        try:
+            version = __import__(mod).__version__
+        except Exception:  # noqa: BLE001 - any import failure means "not usable here"
+            version = "[dim]not installed[/]"
+        table.add_row(mod, version)
+    table.add_row("cpu cores", str(os.cpu_count()))
+    table.add_row("gpu", _gpu_line())
+    report = detect_isolation()
+    for layer, on in report.layers.items():
+        table.add_row(f"sandbox: {layer}", "[green]active[/]" if on else "[red]off[/]")
+    console.print(table)
+    for note in report.notes:
+        console.print(f"[yellow]note:[/] {note}")
+
+
+def _gpu_line() -> str:
+    try:
+        import torch
+    except ImportError:
+        return "torch not installed"
+    if not torch.cuda.is_available():
+        return "none (CPU only)"
+    names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return ", ".join(names)
+
+
