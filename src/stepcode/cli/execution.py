@@ -158,5 +158,3 @@ def _gpu_line() -> str:
         return "none (CPU only)"
     names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     return ", ".join(names)
-
-

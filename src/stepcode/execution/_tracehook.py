@@ -80,7 +80,9 @@ class Recorder:
             self.truncated = True
             sys.settrace(None)
             return None
-        states.append([line, frame.f_code.co_name, self._frame_id(frame), event, self._locals(frame)])
+        states.append(
+            [line, frame.f_code.co_name, self._frame_id(frame), event, self._locals(frame)]
+        )
         return self._local
 
     def _frame_id(self, frame) -> int:

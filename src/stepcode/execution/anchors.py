@@ -227,8 +227,12 @@ class _Planner:
                 run.append(runtime)
                 specs.append(
                     AnchorSpec(
-                        anchor_id=len(specs), name=name, line=len(shown), orig_line=orig,
-                        kind="assign", in_loop=in_loop,
+                        anchor_id=len(specs),
+                        name=name,
+                        line=len(shown),
+                        orig_line=orig,
+                        kind="assign",
+                        in_loop=in_loop,
                     )  # fmt: skip
                 )
             i += 1
@@ -258,8 +262,12 @@ class _Planner:
         run.append(f"{indent}{RUNTIME_HOOK}({aid}, 'return', {self.ret}, 0)")
         specs.append(
             AnchorSpec(
-                anchor_id=aid, name="return", line=len(shown), orig_line=ret.lineno,
-                kind="return", in_loop=False,
+                anchor_id=aid,
+                name="return",
+                line=len(shown),
+                orig_line=ret.lineno,
+                kind="return",
+                in_loop=False,
             )  # fmt: skip
         )
         shown.append(f"{indent}return {self.ret}")

@@ -189,4 +189,3 @@ def get_default_pool() -> SandboxPool:
             _default = SandboxPool()
             atexit.register(_default.close)
         return _default
-

@@ -53,7 +53,9 @@ class RawRun:
     trace_payload: Mapping[str, Any] | None = None
 
 
-def run_program(code: str, limits: Limits = Limits(), *, call: str | None = None) -> ExecutionResult:
+def run_program(
+    code: str, limits: Limits = Limits(), *, call: str | None = None
+) -> ExecutionResult:
     """Run ``code`` (then ``call``) in the sandbox. Never raises for bad code."""
     return run_job(Job(code=code, call=call, limits=limits)).result
 
@@ -108,7 +110,8 @@ def _to_raw(d: Mapping[str, Any]) -> RawRun:
     except ValueError:
         status = ExecStatus.CRASH
     hits = tuple(
-        AnchorHit(anchor_id=int(a[0]), name=str(a[1]), value=str(a[2])) for a in d.get("anchors", ())
+        AnchorHit(anchor_id=int(a[0]), name=str(a[1]), value=str(a[2]))
+        for a in d.get("anchors", ())
     )
     trace = d.get("trace")
     truncated = bool(d.get("anchors_truncated")) or bool(trace and trace.get("truncated"))

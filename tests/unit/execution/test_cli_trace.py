@@ -1,0 +1,69 @@
+"""`stepcode trace` / `instrument` / `doctor` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from stepcode.cli import get_app
+
+runner = CliRunner()
+PROGRAM = "def f(n):\n    acc = []\n    for i in range(n):\n        acc.append(i)\n    print('acc: [7]')\n    return acc\n"
+
+
+def test_trace_json_has_the_documented_keys(tmp_path):
+    prog = tmp_path / "p.py"
+    prog.write_text(PROGRAM)
+    res = runner.invoke(
+        get_app(), ["trace", str(prog), "--call", "f(2)", "--anchors", "every", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["status"] == "ok" and out["return_value"] == "[0, 1]" and out["error"] is None
+    assert out["anchors"] == [{"name": "acc", "value": "[]"}, {"name": "return", "value": "[0, 1]"}]
+    assert out["coverage"] == [1, 2, 3, 4, 5, 6]
+    assert out["next"]["3"] == [4, 5] and out["next"]["6"] == [-1]
+    assert out["truncated"] is False and out["duration_s"] > 0
+
+
+def test_trace_without_call_runs_the_module(tmp_path):
+    prog = tmp_path / "m.py"
+    prog.write_text("x = 1\nwhile True:\n    x += 1\n")
+    res = runner.invoke(get_app(), ["trace", str(prog), "--timeout", "0.5", "--json"])
+    assert res.exit_code == 0
+    out = json.loads(res.stdout)
+    assert out["status"] == "timeout" and out["truncated"] is True
+
+
+def test_trace_human_rendering(tmp_path):
+    prog = tmp_path / "p.py"
+    prog.write_text(PROGRAM)
+    res = runner.invoke(get_app(), ["trace", str(prog), "--call", "f(1)"])
+    assert res.exit_code == 0 and "status" in res.stdout and "coverage" in res.stdout
+
+
+def test_bad_operator_input_exits_2(tmp_path):
+    res = runner.invoke(get_app(), ["trace", str(tmp_path / "missing.py")])
+    assert res.exit_code == 2
+    prog = tmp_path / "p.py"
+    prog.write_text(PROGRAM)
+    res = runner.invoke(get_app(), ["trace", str(prog), "--call", "f((1"])
+    assert res.exit_code == 2
+    res = runner.invoke(get_app(), ["trace", str(prog), "--anchors", "sometimes"])
+    assert res.exit_code == 2
+
+
+def test_instrument_prints_the_anchored_program(tmp_path):
+    prog = tmp_path / "p.py"
+    prog.write_text(PROGRAM)
+    res = runner.invoke(get_app(), ["instrument", str(prog), "--anchors", "none"])
+    assert res.exit_code == 0
+    assert 'print(f"acc: {acc!r}")' in res.stdout and "_ret = acc" in res.stdout
+    compile(res.stdout, "shown", "exec")
+
+
+def test_doctor_reports_isolation_layers():
+    res = runner.invoke(get_app(), ["doctor"])
+    assert res.exit_code == 0
+    assert "sandbox: network_namespace" in res.stdout and "python" in res.stdout
