@@ -344,18 +344,60 @@ def _read_exact(stream, n: int) -> bytes | None:
     return data
 
 
-def _setup_private_tmp() -> bool:
-    """In a private mount namespace (root): fresh tmpfs over the world-writable dirs."""
+MS_BIND, MS_REC = 4096, 16384
+
+
+def _libc():
     import ctypes
     import ctypes.util
 
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+
+def _setup_private_tmp() -> bool:
+    """In a private mount namespace (root): fresh tmpfs over the world-writable dirs."""
+    libc = _libc()
     ok = True
     for path in ("/tmp", "/var/tmp", "/dev/shm"):
         if os.path.isdir(path):
             rc = libc.mount(b"tmpfs", path.encode(), b"tmpfs", 0, b"mode=1777,size=1g")
             ok = ok and rc == 0
     return ok
+
+
+def _expose_interpreter() -> list[str]:
+    """Hide private ancestors (e.g. a 0700 ``/root``) behind a tmpfs, re-exposing only the dirs
+    the interpreter needs, so the unprivileged child can import lazily (codecs, stdlib) while
+    the rest of that directory stays invisible. Only in the private mount namespace."""
+    needed = {os.path.realpath(p) for p in [sys.prefix, sys.base_prefix, *sys.path] if p}
+    hidden: dict[str, set[str]] = {}
+    for path in needed:
+        parts = path.strip("/").split("/")
+        for depth in range(1, len(parts)):
+            anc = "/" + "/".join(parts[:depth])
+            if os.path.isdir(anc) and not os.stat(anc).st_mode & 0o001:
+                hidden.setdefault(anc, set()).add(parts[depth])
+                break
+    libc = _libc()
+    done = []
+    for anc, children in hidden.items():
+        stage = f"/tmp/.stepcode-stage{len(done)}"
+        os.makedirs(stage, exist_ok=True)
+        staged = []
+        for child in sorted(children):
+            src, dst = f"{anc}/{child}", f"{stage}/{child}"
+            if os.path.isdir(src):
+                os.makedirs(dst, exist_ok=True)
+                if libc.mount(src.encode(), dst.encode(), None, MS_BIND | MS_REC, None) == 0:
+                    staged.append(child)
+        if libc.mount(b"tmpfs", anc.encode(), b"tmpfs", 0, b"mode=0755,size=1m") != 0:
+            continue
+        for child in staged:
+            dst = f"{anc}/{child}"
+            os.makedirs(dst, exist_ok=True)
+            libc.mount(f"{stage}/{child}".encode(), dst.encode(), None, MS_BIND | MS_REC, None)
+        done.append(anc)
+    return done
 
 
 def _can_drop_uid() -> bool:
@@ -376,6 +418,7 @@ def _can_drop_uid() -> bool:
 
 def main() -> None:
     private_tmp = "--private-tmp" in sys.argv and _setup_private_tmp()
+    hidden = _expose_interpreter() if private_tmp else []
     drop_uid = _can_drop_uid()
     for name in _PRELOAD:
         __import__(name)
@@ -391,7 +434,13 @@ def main() -> None:
     base_dir = tempfile.mkdtemp(prefix="stepcode-sbx-")
     os.chmod(base_dir, 0o711)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    hello = {"ready": True, "drop_uid": drop_uid, "private_tmp": private_tmp, "pid": os.getpid()}
+    hello = {
+        "ready": True,
+        "drop_uid": drop_uid,
+        "private_tmp": private_tmp,
+        "hidden_dirs": hidden,
+        "pid": os.getpid(),
+    }
     hello_bytes = json.dumps(hello).encode()
     stdout.write(struct.pack(">I", len(hello_bytes)) + hello_bytes)
     stdout.flush()

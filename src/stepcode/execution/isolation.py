@@ -63,6 +63,8 @@ def detect_isolation() -> IsolationReport:
     else:
         argv = (*prefix, sys.executable, "-I", str(CHILD), "--private-tmp")
     hello = start_worker_probe(argv)
+    for hidden in hello.get("hidden_dirs", ()):
+        notes.append(f"{hidden} is hidden from programs except the interpreter's own files")
     if not hello.get("drop_uid"):
         notes.append("not root (or setuid refused): children keep the caller's uid")
     layers = {
