@@ -85,7 +85,7 @@ def _build(cls: type, raw: Any, prefix: str, errors: list[str]) -> Any:
         name = f"{prefix}{key}"
         if key not in fields:
             close = difflib.get_close_matches(str(key), list(fields), n=1)
-            hint = f" (did you mean {prefix}{close[0]!r}?)" if close else ""
+            hint = f" (did you mean '{prefix}{close[0]}'?)" if close else ""
             errors.append(f"{name}: unknown key{hint}")
             continue
         kwargs[key] = _coerce(hints[key], value, name, errors)

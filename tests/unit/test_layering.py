@@ -14,7 +14,7 @@ ALLOWED = {
     "tasks": {"execution"},
     "rollout": {"execution", "tasks"},
     "rewards": {"execution", "tasks", "rollout"},
-    "rl": {"execution", "tasks", "rollout", "rewards"},
+    "rl": {"execution", "tasks", "rollout", "rewards", "data"},
     "data": {"execution", "tasks", "rollout", "rewards"},
     "eval": {"execution", "tasks", "rollout", "rewards", "data"},
 }

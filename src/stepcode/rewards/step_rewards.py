@@ -1,0 +1,189 @@
+"""Score completions: outcome by execution, one reward per anchor step, format, audit class.
+
+* Output tasks: outcome = ``verify_output(trusted code, trusted input, parsed literal)``.
+* Input tasks: outcome = ``verify_input(trusted code, trusted output, parsed arguments)``; for the
+  aligned form the steps are compared with the trace of the model's OWN input (many inputs are
+  right), obtained by running the instrumented program on it.
+* Steps: predicted trace line ``k`` against ground-truth anchor ``k`` (by position): the name must
+  match and the value must be equal as a literal with its type (``1 != 1.0 != True``); when the
+  ground truth is not a literal (e.g. an object repr) the texts are compared. Missing lines score
+  0; extra lines are not rewarded and make the audit say the steps were wrong.
+* ``RewardConfig.combine`` turns (outcome, steps, format) into the logged scalar:
+  ``terminal`` = outcome; ``mean`` = ``w_final * outcome + w_steps * mean(steps)`` (so a right answer
+  through wrong steps scores strictly lower than through right ones); ``gated`` = ExecVerify's
+  ``outcome * ((1 - alpha) + alpha * mean(steps))``. The per-step vector always reaches RL as is.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from stepcode.errors import ConfigError
+from stepcode.execution import AnchorPolicy, Job, instrument
+from stepcode.rewards.parse import Parsed, parse_completion
+from stepcode.rewards.verify import CHECK_LIMITS, input_check_job, output_check_job, run_checks
+from stepcode.types import AnchorHit, Reward, Task, TaskKind, Verdict
+
+AUDIT = ("right_answer_right_steps", "right_answer_wrong_steps", "wrong_answer_right_steps",
+         "wrong_answer_wrong_steps", "unparsable")  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class RewardConfig:
+    combine: Literal["terminal", "mean", "gated"] = "mean"
+    """how outcome and steps make the scalar reward"""
+    w_final: float = 0.5
+    """mean: weight of the outcome"""
+    w_steps: float = 0.5
+    """mean: weight of the mean step reward"""
+    alpha: float = 0.5
+    """gated: share of the white-box/step part (ExecVerify uses 0.5)"""
+    format_bonus: float = 0.0
+    """added when the completion parses (ExecVerify stage II uses 0.05)"""
+    strict_types: bool = False
+    """outcome equality with REval's type rule instead of plain =="""
+
+    def __post_init__(self) -> None:
+        if self.combine not in ("terminal", "mean", "gated"):
+            raise ConfigError(f"combine={self.combine!r}: use terminal, mean or gated")
+        if min(self.w_final, self.w_steps, self.alpha, self.format_bonus) < 0:
+            raise ConfigError("reward weights must be >= 0")
+
+
+def score_completion(task: Task, completion: str, cfg: RewardConfig = RewardConfig()) -> Reward:  # noqa: B008
+    return score_batch([task], [completion], cfg)[0]
+
+
+def score_batch(
+    tasks: Sequence[Task], completions: Sequence[str], cfg: RewardConfig = RewardConfig()
+) -> list[Reward]:  # noqa: B008
+    """Score many completions; all executions go through the pool in two batches."""
+    parsed = [parse_completion(t, c) for t, c in zip(tasks, completions, strict=True)]
+    checks = [_outcome_job(t, p, cfg) for t, p in zip(tasks, parsed, strict=True)]
+    verdicts = run_checks(checks)
+    own_traces = _own_input_traces(tasks, parsed)
+    return [
+        _reward(t, p, v, own_traces.get(i), cfg)
+        for i, (t, p, v) in enumerate(zip(tasks, parsed, verdicts, strict=True))
+    ]
+
+
+def _outcome_job(task: Task, parsed: Parsed, cfg: RewardConfig) -> Job | Verdict:
+    if parsed.predicted is None:
+        return Verdict(correct=False, reason=parsed.reason)
+    ref = task.reference
+    if task.kind in (TaskKind.INPUT, TaskKind.INPUT_ALIGNED):
+        return input_check_job(
+            ref.code, ref.output, parsed.predicted, entry=ref.entry_point, strict=cfg.strict_types
+        )
+    return output_check_job(
+        ref.code, ref.input_args, parsed.predicted, entry=ref.entry_point, strict=cfg.strict_types
+    )
+
+
+def _own_input_traces(
+    tasks: Sequence[Task], parsed: Sequence[Parsed]
+) -> dict[int, tuple[AnchorHit, ...]]:
+    """Input-aligned: the anchor hits the model's own predicted input produces."""
+    from stepcode.execution import run_jobs
+
+    idx, jobs = [], []
+    for i, (t, p) in enumerate(zip(tasks, parsed, strict=True)):
+        if t.kind is not TaskKind.INPUT_ALIGNED or p.predicted is None:
+            continue
+        loops, _, k = str(t.metadata.get("anchor_policy", "first_k:2")).partition(":")
+        max_hits = int(t.metadata.get("max_anchor_lines", 10))
+        try:
+            inst = instrument(
+                t.reference.code, AnchorPolicy(loops=loops, k=int(k or 2), max_hits=max_hits)
+            )  # type: ignore[arg-type]
+        except (SyntaxError, ConfigError, ValueError):
+            continue
+        limits = dataclasses.replace(CHECK_LIMITS, max_anchor_hits=max_hits)
+        jobs.append(
+            Job(
+                code=inst.runtime_source,
+                call=f"{t.reference.entry_point}({p.predicted})",
+                limits=limits,
+                anchors=True,
+            )
+        )
+        idx.append(i)
+    runs = run_jobs(jobs) if jobs else []
+    return {i: tuple(r.result.anchors) for i, r in zip(idx, runs, strict=True)}
+
+
+def _reward(
+    task: Task,
+    parsed: Parsed,
+    verdict: Verdict,
+    own: tuple[AnchorHit, ...] | None,
+    cfg: RewardConfig,
+) -> Reward:
+    aligned = task.kind in (TaskKind.OUTPUT_ALIGNED, TaskKind.INPUT_ALIGNED)
+    truth = task.reference.anchors if task.kind is TaskKind.OUTPUT_ALIGNED else (own or ())
+    steps = (
+        tuple(
+            step_correct(parsed.steps[k], truth[k]) if k < len(parsed.steps) else 0.0
+            for k in range(len(truth))
+        )
+        if aligned
+        else ()
+    )
+    outcome = 1.0 if verdict.correct else 0.0
+    format_ok = parsed.ok or parsed.reason in ("not_literal",)
+    steps_right = aligned and len(parsed.steps) == len(truth) and all(s == 1.0 for s in steps)
+    if not parsed.ok and parsed.predicted is None and parsed.reason != "not_literal":
+        audit = "unparsable"
+    else:
+        audit = f"{'right' if outcome else 'wrong'}_answer_{'right' if steps_right or not aligned else 'wrong'}_steps"
+    mean_steps = sum(steps) / len(steps) if steps else outcome
+    if cfg.combine == "terminal":
+        scalar = outcome
+    elif cfg.combine == "mean":
+        scalar = cfg.w_final * outcome + cfg.w_steps * mean_steps
+    else:
+        scalar = outcome * ((1 - cfg.alpha) + cfg.alpha * mean_steps)
+    scalar += cfg.format_bonus if parsed.ok else 0.0
+    return Reward(
+        outcome=outcome, steps=steps, step_mask=tuple(True for _ in steps), format_ok=format_ok,
+        reason=verdict.reason if parsed.ok else parsed.reason, audit=audit, scalar=scalar,
+    )  # fmt: skip
+
+
+def step_correct(predicted: tuple[str, str], truth: AnchorHit) -> float:
+    """1.0 if a predicted ``(name, value)`` line states the ground-truth anchor exactly."""
+    name, value = predicted
+    if name != truth.name:
+        return 0.0
+    try:
+        want = ast.literal_eval(truth.value)
+    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+        return 1.0 if value.strip() == truth.value.strip() else 0.0
+    try:
+        got = ast.literal_eval(value)
+    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+        return 0.0
+    return 1.0 if _same(got, want) else 0.0
+
+
+def _same(a: object, b: object) -> bool:
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))  # type: ignore[arg-type]
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)  # type: ignore[attr-defined,index]
+    return a == b
+
+
+def audit_summary(rewards: Sequence[Reward]) -> dict[str, float]:
+    """Share of each audit class; ``right_answer_wrong_steps`` is the reward hacking to watch."""
+    counts = Counter(r.audit for r in rewards)
+    n = max(1, len(rewards))
+    return {f"audit/{k}": counts.get(k, 0) / n for k in AUDIT}

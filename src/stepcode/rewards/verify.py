@@ -1,0 +1,119 @@
+"""Verification by execution, from trusted code only.
+
+The check is rebuilt from the trusted program plus the *parsed* piece of the answer, re-serialised
+from its value (never pasted model text): the predicted output must be a literal, the predicted
+input the literal arguments of exactly one call. So a prediction cannot close the call, add
+statements, exit, rebind ``f``, patch builtins or bring an always-equal object. The comparison
+runs inside the sandbox (``f`` may return any object): Python ``==``, plus with ``strict=True``
+REval's type rule (``1 != 1.0 != True``, recursively through containers).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+
+from stepcode.execution import Job, RawRun, run_jobs
+from stepcode.rewards.parse import _call_args, canonical_literal, is_literal
+from stepcode.types import ExecStatus, Limits, Verdict
+
+CHECK_LIMITS = Limits(timeout_s=3.0, memory_mb=512)
+_STRICT_EQ = """
+def __stepcode_same(a, b):
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(__stepcode_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(__stepcode_same(a[k], b[k]) for k in a)
+    if isinstance(a, float):
+        return abs(a - b) < 1e-6 or a == b
+    return bool(a == b)
+"""
+
+
+def output_check_job(code: str, input_args: str, predicted_output: str, *, entry: str = "f",
+                     strict: bool = False, limits: Limits = CHECK_LIMITS) -> Job | Verdict:  # fmt: skip
+    """The sandbox job that checks an output prediction, or a Verdict if it cannot be built."""
+    if not is_literal(predicted_output):
+        return Verdict(correct=False, reason="not_literal")
+    expected = canonical_literal(ast.literal_eval(predicted_output))
+    return _check_job(code, f"{entry}({input_args})", expected, strict, limits)
+
+
+def input_check_job(code: str, output: str, predicted_input_args: str, *, entry: str = "f",
+                    strict: bool = False, limits: Limits = CHECK_LIMITS) -> Job | Verdict:  # fmt: skip
+    """The sandbox job that checks an input prediction (literal args of one call)."""
+    args, reason = _call_args(f"{entry}({predicted_input_args})", entry)
+    if args is None:
+        return Verdict(correct=False, reason=reason)
+    if not is_literal(output):
+        return Verdict(correct=False, reason="bad_reference_output")
+    call = f"{entry}({_reserialise(args, entry)})"
+    return _check_job(code, call, canonical_literal(ast.literal_eval(output)), strict, limits)
+
+
+def _reserialise(args_text: str, entry: str) -> str:
+    node = ast.parse(f"{entry}({args_text})", mode="eval").body
+    parts = [canonical_literal(ast.literal_eval(a)) for a in node.args]  # type: ignore[attr-defined]
+    parts += [f"{k.arg}={canonical_literal(ast.literal_eval(k.value))}" for k in node.keywords]  # type: ignore[attr-defined]
+    return ", ".join(parts)
+
+
+def _check_job(code: str, call: str, expected: str, strict: bool, limits: Limits) -> Job:
+    compare = (
+        "__stepcode_same(__stepcode_got, __stepcode_want)"
+        if strict
+        else "__stepcode_got == __stepcode_want"
+    )
+    check = (
+        f"{code}\n{_STRICT_EQ if strict else ''}\n"
+        f"def __stepcode_check():\n"
+        f"    __stepcode_want = {expected}\n"
+        f"    __stepcode_got = {call}\n"
+        f"    return bool({compare}) is True\n"
+    )
+    return Job(code=check, call="__stepcode_check()", limits=limits)
+
+
+def verdict_of(run: RawRun) -> Verdict:
+    r = run.result
+    if r.status is ExecStatus.OK:
+        ok = r.return_value == "True"
+        return Verdict(correct=ok, reason="correct" if ok else "wrong_value")
+    return Verdict(correct=False, reason=f"exec_{r.status.value}")
+
+
+def run_checks(items: Sequence[Job | Verdict]) -> list[Verdict]:
+    """Run the jobs among ``items`` in one pooled batch; Verdicts pass through."""
+    jobs = [i for i in items if isinstance(i, Job)]
+    done = iter(run_jobs(jobs)) if jobs else iter(())
+    return [verdict_of(next(done)) if isinstance(i, Job) else i for i in items]
+
+
+def verify_output(
+    code: str, input_args: str, predicted_output: str, *, entry: str = "f", strict: bool = False
+) -> Verdict:
+    """Is ``entry(input_args) == predicted_output`` when the trusted ``code`` runs?"""
+    return run_checks(
+        [output_check_job(code, input_args, predicted_output, entry=entry, strict=strict)]
+    )[0]
+
+
+def verify_input(
+    code: str, output: str, predicted_input_args: str, *, entry: str = "f", strict: bool = False
+) -> Verdict:
+    """Does the trusted ``code`` give ``output`` on ``predicted_input_args`` (CRUXEval ``input`` text)?"""
+    return run_checks(
+        [input_check_job(code, output, predicted_input_args, entry=entry, strict=strict)]
+    )[0]
+
+
+def verify_outputs(items: Sequence[tuple[str, str, str]], *, strict: bool = False) -> list[Verdict]:
+    """Batch ``verify_output`` over ``(code, input_args, predicted_output)`` through the pool."""
+    return run_checks([output_check_job(c, i, p, strict=strict) for c, i, p in items])
+
+
+def verify_inputs(items: Sequence[tuple[str, str, str]], *, strict: bool = False) -> list[Verdict]:
+    """Batch ``verify_input`` over ``(code, output, predicted_input_args)`` through the pool."""
+    return run_checks([input_check_job(c, o, p, strict=strict) for c, o, p in items])

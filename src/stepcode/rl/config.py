@@ -1,0 +1,180 @@
+"""Typed configs of a training run: ``TrainConfig(model, data, sft, rollout, grpo, optim, run)``.
+
+Defaults are the embedded default (a tiny model trained from scratch on CPU in minutes); the
+shipped ``configs/train/*.yaml`` override them (e.g. Qwen2.5-Coder-7B-Instruct with the paper's
+settings). Load with ``stepcode.config.load_config(TrainConfig, path, overrides)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from stepcode.errors import ConfigError
+
+
+def _check(cond: bool, message: str) -> None:
+    if not cond:
+        raise ConfigError(message)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelConfig:
+    path: str | None = None
+    """HF path or hub id of the policy; None = build the embedded tiny model from scratch"""
+    size: Literal["tiny", "small"] = "tiny"
+    """embedded model size (ignored with ``path``)"""
+    arch: Literal["qwen2", "llama"] = "qwen2"
+    """embedded model architecture"""
+    vocab_size: int = 512
+    """embedded tokenizer: byte-level BPE vocabulary (small keeps values near character level)"""
+    dtype: str = "auto"
+    """auto (bf16 on CUDA, fp32 on CPU) | float32 | bfloat16 | float16"""
+    device: str = "auto"
+    """auto | cpu | cuda | cuda:N"""
+    lora_r: int = 0
+    """LoRA rank (0 = full fine-tuning)"""
+    chat: bool = False
+    """render prompts with the tokenizer's chat template (instruct models)"""
+
+    def __post_init__(self) -> None:
+        _check(self.vocab_size >= 260, f"model.vocab_size={self.vocab_size}: must be >= 260")
+        _check(self.lora_r >= 0, f"model.lora_r={self.lora_r}: must be >= 0 (0 = off)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataConfig:
+    levels: tuple[int, ...] = (1,)
+    """synthesizer levels to train on"""
+    n_train: int = 2400
+    """training programs per level"""
+    eval_levels: tuple[int, ...] = (1, 2, 3)
+    """held-out levels in the before/after table"""
+    n_eval: int = 100
+    """held-out programs per eval level"""
+    size: Literal["small", "paper"] = "small"
+    """synthesizer value ranges: small (tiny-model regime) or paper (ExecVerify's)"""
+    anchors: str = "first_k:2"
+    """anchor policy: none | every | first_k[:N]"""
+    max_anchor_lines: int = 10
+    """drop programs whose trace has more anchor lines (the paper keeps <= 10)"""
+    template: Literal["compact", "full"] = "compact"
+    """prompt template style"""
+    dataset: str | None = None
+    """a ``stepcode data build`` output dir to train on instead of synthesizing"""
+
+    def __post_init__(self) -> None:
+        _check(all(1 <= lv <= 6 for lv in self.levels), f"data.levels={self.levels}: use 1..6")
+        _check(all(1 <= lv <= 6 for lv in self.eval_levels), f"data.eval_levels={self.eval_levels}")
+        _check(self.n_train >= 1 and self.n_eval >= 1, "data.n_train and data.n_eval must be >= 1")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SFTConfig:
+    steps: int = 500
+    """optimizer steps of the SFT warm-up (0 = skip)"""
+    batch_size: int = 32
+    """sequences per step"""
+    lr: float = 2e-3
+    """peak learning rate (one-cycle schedule)"""
+    max_len: int = 384
+    """drop examples longer than this many tokens"""
+    teacher_jsonl: str | None = None
+    """optional JSONL of {task_id, completion} teacher reasoning, kept only if it verifies"""
+
+    def __post_init__(self) -> None:
+        _check(self.steps >= 0, f"sft.steps={self.steps}: must be >= 0")
+        _check(self.batch_size >= 1, f"sft.batch_size={self.batch_size}: must be >= 1")
+        _check(self.lr > 0, f"sft.lr={self.lr}: must be > 0")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RolloutConfig:
+    group_size: int = 6
+    """G completions per task"""
+    tasks_per_step: int = 8
+    """B tasks per GRPO step"""
+    max_new_tokens: int = 160
+    """completion length cap"""
+    temperature: float = 1.0
+    """sampling temperature (the loss uses the same)"""
+    top_p: float = 1.0
+    """nucleus sampling mass"""
+
+    def __post_init__(self) -> None:
+        _check(
+            self.group_size >= 2,
+            f"rollout.group_size={self.group_size}: GRPO needs >= 2 samples per task to compare",
+        )
+        _check(self.tasks_per_step >= 1, f"rollout.tasks_per_step={self.tasks_per_step}: >= 1")
+        _check(self.temperature > 0, f"rollout.temperature={self.temperature}: must be > 0")
+
+
+@dataclass(frozen=True, kw_only=True)
+class GRPOConfig:
+    steps: int = 40
+    """GRPO optimizer steps (0 = SFT only)"""
+    mode: Literal["terminal", "step", "bilevel"] = "bilevel"
+    """terminal = plain GRPO on the outcome; step = per-anchor (lam 0); bilevel = paper"""
+    lam: float = 0.3
+    """weight of the intra-trajectory term (bilevel)"""
+    token_rule: Literal["span", "suffix_sum"] = "span"
+    """how step advantages reach tokens"""
+    clip_eps: float = 0.2
+    """PPO clip range"""
+    kl_coef: float = 0.0
+    """k3 KL to the frozen reference (0 = none, as ExecVerify)"""
+    lr: float = 3e-4
+    """learning rate of the GRPO phase"""
+
+    def __post_init__(self) -> None:
+        _check(self.steps >= 0, f"grpo.steps={self.steps}: must be >= 0")
+        _check(self.lam >= 0, f"grpo.lam={self.lam}: must be >= 0")
+        _check(0 < self.clip_eps < 1, f"grpo.clip_eps={self.clip_eps}: must be in (0, 1)")
+        _check(self.kl_coef >= 0, f"grpo.kl_coef={self.kl_coef}: must be >= 0")
+
+
+@dataclass(frozen=True, kw_only=True)
+class OptimConfig:
+    weight_decay: float = 0.01
+    """AdamW weight decay"""
+    grad_clip: float = 1.0
+    """max gradient norm"""
+    betas: tuple[float, float] = (0.9, 0.95)
+    """AdamW betas"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunConfig:
+    out: str = "runs/default"
+    """run directory (config, metrics, checkpoints, samples, report)"""
+    seed: int = 0
+    """everything random derives from it"""
+    threads: int = 0
+    """torch CPU threads (0 = all cores)"""
+    save_every: int = 50
+    """checkpoint every N optimizer steps (and at the end of each phase)"""
+    log_every: int = 10
+    """metrics every N steps"""
+    sample_every: int = 10
+    """GRPO: dump a few completions every N steps"""
+    eval_max_new_tokens: int = 160
+    """greedy decoding cap for the before/after evaluation"""
+
+    def __post_init__(self) -> None:
+        _check(self.save_every >= 1 and self.log_every >= 1, "run.save_every/log_every >= 1")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    sft: SFTConfig = field(default_factory=SFTConfig)
+    rollout: RolloutConfig = field(default_factory=RolloutConfig)
+    grpo: GRPOConfig = field(default_factory=GRPOConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    run: RunConfig = field(default_factory=RunConfig)
+
+    @property
+    def total_steps(self) -> int:
+        return self.sft.steps + self.grpo.steps

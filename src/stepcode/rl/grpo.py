@@ -1,0 +1,133 @@
+"""One Bi-Level GRPO step: rollout -> rewards -> step spans -> advantages -> PPO-clip update.
+
+On-policy with a single update per rollout batch, so the sampling policy's log-probs equal the
+current ones detached (ratio 1, clipping inactive on that update; ``clip_eps`` matters once
+several updates reuse a batch). Randomness: one seed per (run seed, step, task, sample).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from stepcode.rewards import parse_completion, score_batch
+from stepcode.rl.advantages import rollout_token_advantages
+from stepcode.rl.config import TrainConfig
+from stepcode.rl.logprobs import pack_rollouts, token_logprobs
+from stepcode.rl.loss import policy_loss
+from stepcode.rollout.generate import SamplingConfig, derive_seed, sample_group
+from stepcode.types import Reward, Rollout, Task
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepResult:
+    metrics: dict[str, float]
+    rollouts: tuple[Rollout, ...]
+    rewards: tuple[Reward, ...]
+    tasks: tuple[Task, ...]
+
+
+def select_tasks(tasks: Sequence[Task], n: int, seed: int, step: int) -> list[Task]:
+    """The tasks of ``step``: a function of (seed, step) only (resume-safe)."""
+    rng = random.Random(f"grpo:{seed}:{step}")
+    return rng.sample(list(tasks), min(n, len(tasks)))
+
+
+def grpo_step(
+    model: Any,
+    tokenizer: Any,
+    tasks: Sequence[Task],
+    cfg: TrainConfig,
+    optimizer: Any,
+    step: int,
+    ref_model: Any | None = None,
+) -> StepResult:
+    """Sample G completions for each task, score them, and take one policy-gradient step."""
+    G, ro, g = cfg.rollout.group_size, cfg.rollout, cfg.grpo
+    t0 = time.perf_counter()
+    seeds = [derive_seed(cfg.run.seed, step, b, s) for b in range(len(tasks)) for s in range(G)]
+    sampling = SamplingConfig(
+        max_new_tokens=ro.max_new_tokens,
+        temperature=ro.temperature,
+        top_p=ro.top_p,
+        batch_tasks=len(tasks),
+        chat=cfg.model.chat,
+    )
+    rollouts = sample_group(model, tokenizer, tasks, G, sampling, seeds=seeds)
+    t_sample = time.perf_counter()
+    row_tasks = [t for t in tasks for _ in range(G)]
+    completions = [r.completion for r in rollouts]
+    rewards = score_batch(row_tasks, completions)
+    parsed = [parse_completion(t, c) for t, c in zip(row_tasks, completions, strict=True)]
+    t_reward = time.perf_counter()
+
+    device = next(model.parameters()).device
+    batch = pack_rollouts(rollouts, tokenizer.pad_token_id).to(device)
+    L = batch.completion_mask.shape[1]
+    adv, _ = rollout_token_advantages(
+        rollouts, rewards, parsed, G, L, lam=g.lam if g.mode == "bilevel" else 0.0,
+        mode=g.mode, rule=g.token_rule,
+    )  # fmt: skip
+    model.train()
+    lp = token_logprobs(
+        model, batch.input_ids, batch.attention_mask, batch.completion_mask,
+        temperature=ro.temperature,
+    )  # fmt: skip
+    ref_lp = None
+    if ref_model is not None and g.kl_coef > 0:
+        with torch.no_grad():
+            ref_lp = token_logprobs(
+                ref_model, batch.input_ids, batch.attention_mask, batch.completion_mask,
+                temperature=ro.temperature,
+            )  # fmt: skip
+    loss, stats = policy_loss(
+        lp, lp.detach(), adv.to(device), batch.completion_mask,
+        clip_eps=g.clip_eps, ref_logprobs=ref_lp, kl_coef=g.kl_coef,
+    )  # fmt: skip
+    loss.backward()
+    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    t_end = time.perf_counter()
+    n_tokens = float(batch.completion_mask.sum())
+    metrics = {
+        **reward_metrics(rewards),
+        "loss/policy": float(loss.detach()),
+        "loss/kl": stats.kl,
+        "policy/clipfrac": stats.clipfrac,
+        "policy/approx_kl": stats.approx_kl,
+        "policy/adv_abs_mean": float(adv.abs().sum() / max(1.0, n_tokens)),
+        "optim/grad_norm": float(norm),
+        "rollout/len_mean": n_tokens / len(rollouts),
+        "rollout/truncated_rate": sum(r.finish_reason == "length" for r in rollouts)
+        / len(rollouts),
+        "perf/tokens_per_s": n_tokens / max(1e-9, t_end - t0),
+        "perf/sample_s": t_sample - t0,
+        "perf/reward_s": t_reward - t_sample,
+        "perf/update_s": t_end - t_reward,
+        "perf/reward_share": (t_reward - t_sample) / max(1e-9, t_end - t0),
+    }
+    return StepResult(
+        metrics=metrics, rollouts=tuple(rollouts), rewards=tuple(rewards), tasks=tuple(row_tasks)
+    )
+
+
+def reward_metrics(rewards: Sequence[Reward]) -> dict[str, float]:
+    """``reward/*`` means over samples: outcome, step accuracy, format, right-answer-wrong-steps."""
+    n = max(1, len(rewards))
+    steps = [s for r in rewards for s, m in zip(r.steps, r.step_mask, strict=False) if m]
+    return {
+        "reward/outcome": sum(r.outcome for r in rewards) / n,
+        "reward/scalar": sum(r.scalar for r in rewards) / n,
+        "reward/step_acc": sum(steps) / len(steps) if steps else 0.0,
+        "reward/format_ok": sum(r.format_ok for r in rewards) / n,
+        "reward/right_answer_wrong_steps": sum(
+            r.audit == "right_answer_wrong_steps" for r in rewards
+        )
+        / n,
+    }

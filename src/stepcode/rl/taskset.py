@@ -1,0 +1,91 @@
+"""The tasks a run trains and evaluates on: synthesized (embedded default) or a built dataset.
+
+Synthesized: verified programs per level (``data.synth``), turned into execution-aligned
+output-prediction tasks (``tasks.make_tasks_batch``); programs with more anchor lines than
+``data.max_anchor_lines`` are dropped (the paper keeps <= 10). The held-out programs come from a
+different seed than the training ones. Both sets are written to ``run_dir/data/*.jsonl`` so that a
+resumed run trains on exactly the same tasks.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from stepcode.data.synth import synthesize_programs
+from stepcode.errors import DataError
+from stepcode.execution import AnchorPolicy
+from stepcode.io import read_jsonl, write_jsonl
+from stepcode.rl.config import DataConfig
+from stepcode.tasks import make_tasks_batch
+from stepcode.types import Program, Task, TaskKind
+
+log = logging.getLogger(__name__)
+EVAL_SEED_OFFSET = 7919  # held-out programs never share a seed with training ones
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskSets:
+    train: tuple[Task, ...]
+    eval: tuple[Task, ...]
+
+
+def load_or_build(cfg: DataConfig, seed: int, run_dir: Path) -> TaskSets:
+    data_dir = run_dir / "data"
+    train_p, eval_p = data_dir / "train.jsonl", data_dir / "eval.jsonl"
+    if train_p.is_file() and eval_p.is_file():
+        return TaskSets(
+            train=tuple(Task.from_dict(d) for d in read_jsonl(train_p)),
+            eval=tuple(Task.from_dict(d) for d in read_jsonl(eval_p)),
+        )
+    sets = build_task_sets(cfg, seed)
+    write_jsonl(train_p, [t.to_dict() for t in sets.train])
+    write_jsonl(eval_p, [t.to_dict() for t in sets.eval])
+    return sets
+
+
+def build_task_sets(cfg: DataConfig, seed: int) -> TaskSets:
+    if cfg.dataset is not None:
+        return _from_dataset(Path(cfg.dataset))
+    train = [t for lv in cfg.levels for t in _tasks(cfg, lv, cfg.n_train, seed)]
+    held = [
+        t for lv in cfg.eval_levels for t in _tasks(cfg, lv, cfg.n_eval, seed + EVAL_SEED_OFFSET)
+    ]
+    seen = {t.reference.code + t.reference.input_args for t in train}
+    held = [t for t in held if t.reference.code + t.reference.input_args not in seen]
+    log.info("tasks: %d train, %d held-out", len(train), len(held))
+    return TaskSets(train=tuple(train), eval=tuple(held))
+
+
+def _tasks(cfg: DataConfig, level: int, n: int, seed: int) -> list[Task]:
+    policy = AnchorPolicy.parse(cfg.anchors, max_hits=cfg.max_anchor_lines + 1)
+    # synthesize a margin: some programs have too many anchor lines
+    programs: list[Program] = synthesize_programs(
+        level, int(n * 1.25) + 4, seed=seed, size=cfg.size
+    )
+    per_program = make_tasks_batch(
+        programs, [TaskKind.OUTPUT_ALIGNED], policy=policy, seed=seed, template=cfg.template
+    )
+    tasks = [
+        t for ts in per_program for t in ts
+        if 0 < len(t.reference.anchors) <= cfg.max_anchor_lines
+    ]  # fmt: skip
+    return tasks[:n]
+
+
+def _from_dataset(path: Path) -> TaskSets:
+    """A ``stepcode data build`` directory: ``rl.jsonl`` (or ``sft.jsonl``) and ``eval.jsonl``."""
+    train_p = next(
+        (p for p in (path / "rl.jsonl", path / "sft.jsonl", path / "train.jsonl") if p.is_file()),
+        None,
+    )
+    eval_p = path / "eval.jsonl"
+    if train_p is None or not eval_p.is_file():
+        raise DataError(
+            f"{path}: expected rl.jsonl (or sft.jsonl) and eval.jsonl from `stepcode data build`"
+        )
+    return TaskSets(
+        train=tuple(Task.from_dict(d) for d in read_jsonl(train_p)),
+        eval=tuple(Task.from_dict(d) for d in read_jsonl(eval_p)),
+    )

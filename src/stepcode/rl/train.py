@@ -1,0 +1,244 @@
+"""``train(cfg)``: the whole run, top to bottom.
+
+1. run dir: ``config.yaml``, ``env.json``; resume from ``checkpoints/checkpoint.pt`` if present;
+2. tasks: synthesized programs -> execution-aligned tasks (or a built dataset), cached in the run dir;
+3. policy: the embedded tokenizer + tiny model built from scratch (saved with ``save_pretrained``
+   and reloaded through ``from_pretrained``), or any HF causal LM by path / hub id;
+4. greedy evaluation on held-out tasks by level (before);
+5. SFT warm-up on interpreter targets (completion tokens only);
+6. Bi-Level GRPO (``rl.grpo.grpo_step``), metrics to ``metrics.jsonl``, samples to ``samples/``;
+7. evaluation again (after), the before/after table, plots and ``report.html``.
+
+Every step's randomness is a function of ``(run.seed, step)``, so a run killed at any point and
+resumed gives the same metrics as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import platform
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from stepcode.config import dump_config
+from stepcode.io import write_json, write_jsonl
+from stepcode.metrics import JsonlSink
+from stepcode.models import build_tiny_model, load_policy, save_policy, train_tokenizer
+from stepcode.rl import checkpoint as ckpt
+from stepcode.rl.config import TrainConfig
+from stepcode.rl.evaluate import evaluate_policy
+from stepcode.rl.grpo import grpo_step, select_tasks
+from stepcode.rl.sft import build_examples, collate, sample_batch, sft_step
+from stepcode.rl.taskset import load_or_build
+from stepcode.tasks import sft_target
+from stepcode.types import Task
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, int, int, dict[str, float]], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunSummary:
+    run_dir: Path
+    before: dict[str, dict[str, float]]
+    after: dict[str, dict[str, float]]
+    steps: int
+    seconds: float
+
+
+def train(cfg: TrainConfig, progress: Progress | None = None) -> RunSummary:
+    start = time.perf_counter()
+    run_dir = Path(cfg.run.out)
+    _prepare_run_dir(cfg, run_dir)
+    if cfg.run.threads:
+        torch.set_num_threads(cfg.run.threads)
+    torch.manual_seed(cfg.run.seed)
+
+    sets = load_or_build(cfg.data, cfg.run.seed, run_dir)
+    model, tok = _load_or_build_policy(cfg, run_dir, [t.prompt + sft_target(t) for t in sets.train])
+    payload = ckpt.load_checkpoint(run_dir)
+    state = ckpt.TrainState(step=0, phase="sft", extra={})
+    sink = JsonlSink(run_dir / "metrics.jsonl")
+
+    if payload is None:
+        before, rows = _evaluate(cfg, model, tok, sets.eval)
+        state = ckpt.TrainState(step=0, phase="sft", extra={"before": before})
+        write_jsonl(run_dir / "samples" / "eval_before.jsonl", rows)
+    sft_opt, sft_sched = _sft_optimizer(cfg, model)
+    if payload is not None and payload["phase"] == "sft":
+        state = ckpt.restore(payload, model, sft_opt, sft_sched)
+    elif payload is not None:
+        model.load_state_dict(payload["model"])
+        state = ckpt.TrainState(
+            step=payload["step"], phase=payload["phase"], extra=payload["extra"]
+        )
+    sink.truncate_after(state.step)
+
+    if state.phase == "sft":
+        examples = build_examples(
+            [t.prompt for t in sets.train],
+            [sft_target(t) for t in sets.train],
+            tok,
+            cfg.sft.max_len,
+        )
+        for step in range(state.step, cfg.sft.steps):
+            batch = collate(
+                sample_batch(examples, cfg.sft.batch_size, cfg.run.seed, step), tok.pad_token_id
+            )
+            metrics = {
+                "phase": 0.0,
+                **sft_step(model, batch, sft_opt, sft_sched, cfg.optim.grad_clip),
+            }
+            _after_step(
+                cfg,
+                run_dir,
+                sink,
+                progress,
+                "sft",
+                step + 1,
+                metrics,
+                model,
+                sft_opt,
+                sft_sched,
+                state,
+            )
+        state = ckpt.TrainState(step=cfg.sft.steps, phase="grpo", extra=state.extra)
+        ckpt.save_checkpoint(run_dir, model, None, None, state)
+
+    grpo_opt = _grpo_optimizer(cfg, model)
+    if payload is not None and payload["phase"] == "grpo":
+        state = ckpt.restore(payload, model, grpo_opt, None)
+    ref_model = copy.deepcopy(model).eval() if cfg.grpo.kl_coef > 0 else None
+    if state.phase == "grpo":
+        for step in range(state.step - cfg.sft.steps, cfg.grpo.steps):
+            gstep = cfg.sft.steps + step + 1
+            tasks = select_tasks(sets.train, cfg.rollout.tasks_per_step, cfg.run.seed, step)
+            result = grpo_step(model, tok, tasks, cfg, grpo_opt, step, ref_model)
+            if (step + 1) % cfg.run.sample_every == 0 or step == 0:
+                _dump_samples(run_dir, gstep, result)
+            metrics = {"phase": 1.0, **result.metrics}
+            _after_step(
+                cfg, run_dir, sink, progress, "grpo", gstep, metrics, model, grpo_opt, None, state
+            )
+        state = ckpt.TrainState(step=cfg.total_steps, phase="done", extra=state.extra)
+        ckpt.save_checkpoint(run_dir, model, grpo_opt, None, state)
+
+    after, rows = _evaluate(cfg, model, tok, sets.eval)
+    write_jsonl(run_dir / "samples" / "eval_after.jsonl", rows)
+    save_policy(model, tok, run_dir / "final")
+    sink.close()
+    summary = RunSummary(
+        run_dir=run_dir, before=state.extra.get("before", {}), after=after,
+        steps=cfg.total_steps, seconds=time.perf_counter() - start,
+    )  # fmt: skip
+    write_json(
+        run_dir / "summary.json", {"before": summary.before, "after": after, "steps": summary.steps}
+    )
+    _write_report(run_dir, summary)
+    return summary
+
+
+def _after_step(
+    cfg, run_dir, sink, progress, phase, step, metrics, model, opt, sched, state
+) -> None:
+    if step % cfg.run.log_every == 0 or phase == "grpo":
+        sink.log(step, metrics)
+    if progress is not None:
+        progress(phase, step, cfg.total_steps, metrics)
+    if step % cfg.run.save_every == 0:
+        ckpt.save_checkpoint(
+            run_dir, model, opt, sched, ckpt.TrainState(step=step, phase=phase, extra=state.extra)
+        )
+
+
+def _evaluate(cfg: TrainConfig, model: Any, tok: Any, tasks: tuple[Task, ...]):
+    return evaluate_policy(
+        model, tok, tasks, max_new_tokens=cfg.run.eval_max_new_tokens, chat=cfg.model.chat
+    )
+
+
+def _sft_optimizer(cfg: TrainConfig, model: Any):
+    opt = torch.optim.AdamW(
+        model.parameters(),
+        lr=cfg.sft.lr,
+        weight_decay=cfg.optim.weight_decay,
+        betas=cfg.optim.betas,
+    )
+    if cfg.sft.steps == 0:
+        return opt, None
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=cfg.sft.lr, total_steps=cfg.sft.steps, pct_start=0.05
+    )
+    return opt, sched
+
+
+def _grpo_optimizer(cfg: TrainConfig, model: Any):
+    return torch.optim.AdamW(
+        model.parameters(), lr=cfg.grpo.lr, weight_decay=0.0, betas=cfg.optim.betas
+    )
+
+
+def _load_or_build_policy(cfg: TrainConfig, run_dir: Path, texts: list[str]):
+    m = cfg.model
+    if m.path is not None:
+        from stepcode.models import LoraSpec
+
+        lora = LoraSpec(r=m.lora_r, alpha=2 * m.lora_r) if m.lora_r else None
+        return load_policy(m.path, dtype=m.dtype, device=m.device, lora=lora)
+    init_dir = run_dir / "init"
+    if not (init_dir / "config.json").is_file():
+        tok = train_tokenizer(texts, vocab_size=m.vocab_size)
+        model = build_tiny_model(tok, size=m.size, arch=m.arch, seed=cfg.run.seed)
+        save_policy(model, tok, init_dir)
+    # the exact path a hub id takes
+    return load_policy(str(init_dir), dtype=m.dtype, device=m.device)
+
+
+def _prepare_run_dir(cfg: TrainConfig, run_dir: Path) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    dump_config(cfg, run_dir / "config.yaml")
+    env = {"python": platform.python_version(), "torch": torch.__version__, "seed": cfg.run.seed}
+    try:
+        import transformers
+
+        env["transformers"] = transformers.__version__
+        env["git_sha"] = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+            cwd=Path(__file__).parent,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        env["git_sha"] = ""
+    write_json(run_dir / "env.json", env)
+
+
+def _dump_samples(run_dir: Path, step: int, result: Any, limit: int = 8) -> None:
+    rows = [
+        {
+            "task_id": t.task_id,
+            "completion": r.completion,
+            "outcome": w.outcome,
+            "steps": list(w.steps),
+            "audit": w.audit,
+            "reason": w.reason,
+        }  # fmt: skip
+        for t, r, w in list(zip(result.tasks, result.rollouts, result.rewards, strict=True))[:limit]
+    ]
+    write_jsonl(run_dir / "samples" / f"step_{step:06d}.jsonl", rows)
+
+
+def _write_report(run_dir: Path, summary: RunSummary) -> None:
+    try:
+        from stepcode.rl.report import write_report
+
+        write_report(run_dir, summary.before, summary.after)
+    except Exception as e:  # noqa: BLE001 - a plotting failure must not lose a finished run
+        log.warning("report not written: %s", e)
+    (run_dir / "DONE").write_text(json.dumps({"seconds": round(summary.seconds, 1)}))

@@ -1,0 +1,63 @@
+"""All prompt text of stepcode's own tasks (benchmark prompts live in ``eval/benchmarks``).
+
+Two styles: ``full`` (an instruction, for instruct models) and ``compact`` (just the program and
+the assertion, for the tiny from-scratch model with a short context). Both end where the model's
+completion starts; the completion formats are in ``FORMATS``.
+"""
+
+from __future__ import annotations
+
+SYSTEM = "You are a Python expert. Simulate the execution of the program exactly; do not run it."
+
+INSTRUCTIONS = {
+    "output": (
+        "Complete the assertion with a literal (no expressions, no function calls) equal to the value "
+        "the function returns. Answer as:\n<answer>\nassert f(...) == <literal>\n</answer>"
+    ),
+    "input": (
+        "Find any input such that executing f on it gives the output. Use literal arguments only. "
+        "Answer as:\n<answer>\nassert f(<arguments>) == <output>\n</answer>"
+    ),
+    "output_aligned": (
+        "The program prints its state at trace anchors. First write, in order, every line the print "
+        "statements output for this call (at most {max_lines} lines), inside <trace>...</trace>, "
+        "then complete the assertion with a literal inside <answer>...</answer>."
+    ),
+    "input_aligned": (
+        "The program prints its state at trace anchors. Propose an input inside <input>f(...)</input>, "
+        "then write, in order, every line the print statements output for YOUR input (at most "
+        "{max_lines} lines) inside <trace>...</trace>, then the passing assertion inside "
+        "<answer>...</answer>."
+    ),
+}
+
+
+def program_block(code: str) -> str:
+    return f"<code>\n{code.rstrip()}\n</code>\n"
+
+
+def question_line(kind: str, entry: str, input_args: str, output: str) -> str:
+    if kind.startswith("output"):
+        return f"assert {entry}({input_args}) == ??\n"
+    return f"assert {entry}(??) == {output}\n"
+
+
+def render_prompt(
+    kind: str, style: str, code: str, entry: str, input_args: str, output: str, max_lines: int
+) -> str:
+    body = program_block(code) + question_line(kind, entry, input_args, output)
+    if style == "compact":
+        return body
+    return INSTRUCTIONS[kind].format(max_lines=max_lines) + "\n\n" + body
+
+
+def trace_block(lines: list[tuple[str, str]]) -> str:
+    return "<trace>\n" + "".join(f"{name}: {value}\n" for name, value in lines) + "</trace>\n"
+
+
+def answer_block(entry: str, args: str, output: str) -> str:
+    return f"<answer>\nassert {entry}({args}) == {output}\n</answer>"
+
+
+def input_block(entry: str, args: str) -> str:
+    return f"<input>\n{entry}({args})\n</input>\n"
