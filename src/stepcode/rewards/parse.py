@@ -6,8 +6,13 @@ Formats (``tasks.templates``)::
     [<trace>\\nNAME: value\\n...</trace>]      aligned tasks
     <answer>\\nassert f(<args>) == <literal>\\n</answer>
 
-Reasons: ``no_answer_block``, ``no_assert``, ``unparsable_assert``, ``not_a_call``,
-``unparsable_literal``, ``not_literal``, ``no_trace_block``, ``bad_trace_line``, ``too_long``.
+White-box answers: ``<answer>`` holds the assert line, then one line per question in order.
+
+Reasons (``Parsed.reason``): ``no_answer_block``, ``no_assert``, ``unparsable_assert``,
+``not_a_call``, ``not_literal``, ``unsafe_expression``, ``no_trace_block``, ``no_input_block``,
+``bad_input_block``, ``input_mismatch`` (the answer's call differs from the ``<input>`` block),
+``too_long``, ``parser_error:<Exc>``. Trace problems do not fail the parse (the answer still
+earns its outcome): ``Parsed.trace_reason`` says ``wrong_step_count`` or ``name_mismatch``.
 ``step_spans`` are the char spans of the trace lines and ``answer_span`` that of the answer block:
 the RL stage maps them to tokens.
 """
@@ -18,6 +23,7 @@ import ast
 import re
 from dataclasses import dataclass
 
+from stepcode.rewards.safe_args import check_call
 from stepcode.types import Task, TaskKind
 
 MAX_COMPLETION_CHARS = 200_000
@@ -29,56 +35,109 @@ _INPUT = re.compile(r"<input>(.*?)(?:</input>|\Z)", re.S)
 
 @dataclass(frozen=True, kw_only=True)
 class Parsed:
+    """What a completion says, plus where it says it (char spans into the completion)."""
+
     ok: bool
+    """the answer was found and is well-formed (steps may still be wrong: see ``trace_reason``)"""
     reason: str = "ok"
     predicted: str | None = None
-    """output tasks: the literal text; input tasks: the argument list text (no parentheses)"""
+    """output tasks: the literal text; input tasks: the re-serialised argument list (no parens)"""
     steps: tuple[tuple[str, str], ...] = ()
-    """(name, value text) per trace line, in order"""
+    """aligned: (name, value text) per trace line; whitebox: ("q<k>", answer line) per question"""
     step_spans: tuple[tuple[int, int], ...] = ()
+    """[S'] char span of each entry of ``steps`` in the completion"""
     answer_span: tuple[int, int] | None = None
+    """char span of the answer (aligned/plain: the ``<answer>`` block; whitebox: the assert line)"""
     has_trace: bool = False
     proposed_input: str | None = None
-    """input-aligned: the arguments in the <input> block"""
+    """input-aligned: the re-serialised arguments in the <input> block"""
+    trace_reason: str = "ok"
+    """ok | no_trace_block | wrong_step_count | name_mismatch (output-aligned, known at parse time)"""
 
 
 def parse_completion(task: Task, completion: str) -> Parsed:
+    """Parse ``completion`` for ``task``. Never raises (model output is expected to be malformed)."""
     try:
         return _parse(task, completion)
-    except (RecursionError, MemoryError, ValueError, SyntaxError, TypeError) as e:  # never raise
+    except Exception as e:  # noqa: BLE001 - model output must never crash the trainer
         return Parsed(ok=False, reason=f"parser_error:{type(e).__name__}")
 
 
 def _parse(task: Task, text: str) -> Parsed:
-    if len(text) > MAX_COMPLETION_CHARS:
+    if not isinstance(text, str) or len(text) > MAX_COMPLETION_CHARS:
         return Parsed(ok=False, reason="too_long")
+    kind = task.kind
+    if kind is TaskKind.WHITEBOX:
+        return _parse_whitebox(task, text)
     steps, spans, has_trace = _trace(text)
+    aligned = kind in (TaskKind.OUTPUT_ALIGNED, TaskKind.INPUT_ALIGNED)
+    trace_reason = _trace_reason(task, steps) if has_trace else "no_trace_block"
+    common = {"steps": steps, "step_spans": spans, "has_trace": has_trace,
+              "trace_reason": trace_reason if aligned else "ok"}  # fmt: skip
     matches = list(_ANSWER.finditer(text))
-    common = {"steps": steps, "step_spans": spans, "has_trace": has_trace}
     if not matches:
         return Parsed(ok=False, reason="no_answer_block", **common)
     m = matches[-1]
     span = (m.start(), m.end())
-    kind = task.kind
-    entry = task.reference.entry_point
+    ref = task.reference
     proposed = None
     if kind is TaskKind.INPUT_ALIGNED:
         im = _INPUT.search(text)
-        proposed = _call_args(im.group(1).strip(), entry)[0] if im else None
-    if kind in (TaskKind.OUTPUT_ALIGNED, TaskKind.INPUT_ALIGNED) and not has_trace:
-        return Parsed(
-            ok=False, reason="no_trace_block", answer_span=span, proposed_input=proposed, **common
-        )
-    line = next(
-        (ln.strip() for ln in m.group(1).splitlines() if ln.strip().startswith("assert")), None
-    )
+        proposed = _call_args(im.group(1).strip(), ref.entry_point, ref.code)[0] if im else None
+        if proposed is None:
+            return Parsed(ok=False, reason="no_input_block" if im is None else "bad_input_block",
+                          answer_span=span, **common)  # fmt: skip
+    if aligned and not has_trace:
+        return Parsed(ok=False, reason="no_trace_block", answer_span=span,
+                      proposed_input=proposed, **common)  # fmt: skip
+    line = next((ln.strip() for ln in m.group(1).splitlines() if ln.strip().startswith("assert")), None)  # fmt: skip
     if line is None:
-        return Parsed(ok=False, reason="no_assert", answer_span=span, **common)
-    predicted, reason = _assertion(
-        line, entry, output=kind in (TaskKind.OUTPUT, TaskKind.OUTPUT_ALIGNED, TaskKind.WHITEBOX)
-    )
+        return Parsed(ok=False, reason="no_assert", answer_span=span, proposed_input=proposed, **common)  # fmt: skip
+    output = kind in (TaskKind.OUTPUT, TaskKind.OUTPUT_ALIGNED)
+    predicted, reason = _assertion(line, ref.entry_point, ref.code, output=output)
+    if proposed is not None and predicted is not None and predicted != proposed:
+        predicted, reason = None, "input_mismatch"
     return Parsed(ok=predicted is not None, reason=reason, predicted=predicted, answer_span=span,
                   proposed_input=proposed, **common)  # fmt: skip
+
+
+def _trace_reason(task: Task, steps: tuple[tuple[str, str], ...]) -> str:
+    """Output-aligned: compare the trace lines' names with the ground truth (input-aligned: 'ok',
+    its truth is the trace of the model's own input, known only after running it)."""
+    if task.kind is not TaskKind.OUTPUT_ALIGNED:
+        return "ok"
+    truth = task.reference.anchors
+    if len(steps) != len(truth):
+        return "wrong_step_count"
+    if any(name != hit.name for (name, _), hit in zip(steps, truth, strict=True)):
+        return "name_mismatch"
+    return "ok"
+
+
+def _parse_whitebox(task: Task, text: str) -> Parsed:
+    """``<answer>`` = the assert line, then one line per question (in question order)."""
+    matches = list(_ANSWER.finditer(text))
+    if not matches:
+        return Parsed(ok=False, reason="no_answer_block")
+    m = matches[-1]
+    pos, lines = m.start(1), []
+    for raw in m.group(1).splitlines(keepends=True):
+        if raw.strip():
+            lead = len(raw) - len(raw.lstrip())
+            lines.append((raw.strip(), (pos + lead, pos + lead + len(raw.strip()))))
+        pos += len(raw)
+    if not lines or not lines[0][0].startswith("assert"):
+        return Parsed(ok=False, reason="no_assert", answer_span=(m.start(), m.end()))
+    ref = task.reference
+    predicted, reason = _assertion(lines[0][0], ref.entry_point, ref.code, output=True)
+    rest = lines[1:]
+    n_q = len(ref.questions)
+    steps = tuple((f"q{k + 1}", t) for k, (t, _) in enumerate(rest))
+    return Parsed(
+        ok=predicted is not None, reason=reason, predicted=predicted, steps=steps,
+        step_spans=tuple(s for _, s in rest), answer_span=lines[0][1],
+        trace_reason="ok" if len(rest) == n_q else "wrong_step_count",
+    )  # fmt: skip
 
 
 def _trace(text: str) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[int, int], ...], bool]:
@@ -100,13 +159,13 @@ def _trace(text: str) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[int, int
     return tuple(steps), tuple(spans), True
 
 
-def _assertion(line: str, entry: str, *, output: bool) -> tuple[str | None, str]:
+def _assertion(line: str, entry: str, code: str, *, output: bool) -> tuple[str | None, str]:
     """The literal right-hand side (output tasks) or the call's arguments (input tasks)."""
     try:
         node = ast.parse(line, mode="exec").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None, "unparsable_assert"
-    if len(node) != 1 or not isinstance(node[0], ast.Assert):
+    if len(node) != 1 or not isinstance(node[0], ast.Assert) or node[0].msg is not None:
         return None, "unparsable_assert"
     test = node[0].test
     if not (
@@ -121,33 +180,12 @@ def _assertion(line: str, entry: str, *, output: bool) -> tuple[str | None, str]
         isinstance(left, ast.Call) and isinstance(left.func, ast.Name) and left.func.id == entry
     ):
         return None, "not_a_call"
-    args_text = ast.get_source_segment(line, left) or ""
-    args, reason = _call_args(args_text, entry)
-    return args, reason
+    return _call_args(ast.get_source_segment(line, left) or "", entry, code)
 
 
-def _call_args(call_text: str, entry: str) -> tuple[str | None, str]:
-    """``f(1, x=[2])`` -> ``"1, x=[2]"`` when every argument is a literal."""
-    try:
-        node = ast.parse(call_text, mode="eval").body
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None, "not_a_call"
-    if not (
-        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == entry
-    ):
-        return None, "not_a_call"
-    parts = []
-    for a in node.args:
-        seg = ast.get_source_segment(call_text, a) or ""
-        if isinstance(a, ast.Starred) or not is_literal(seg):
-            return None, "not_literal"
-        parts.append(seg)
-    for kw in node.keywords:
-        seg = ast.get_source_segment(call_text, kw.value) or ""
-        if kw.arg is None or not is_literal(seg):
-            return None, "not_literal"
-        parts.append(f"{kw.arg}={seg}")
-    return ", ".join(parts), "ok"
+def _call_args(call_text: str, entry: str, code: str = "") -> tuple[str | None, str]:
+    """``f(1, x=[2])`` -> ``"1, x=[2]"`` (re-serialised) when the call passes ``safe_args``."""
+    return check_call(call_text, entry, code)
 
 
 def is_literal(text: str) -> bool:

@@ -14,7 +14,8 @@ import ast
 from collections.abc import Sequence
 
 from stepcode.execution import Job, RawRun, run_jobs
-from stepcode.rewards.parse import _call_args, canonical_literal, is_literal
+from stepcode.rewards.parse import canonical_literal, is_literal
+from stepcode.rewards.safe_args import check_call
 from stepcode.types import ExecStatus, Limits, Verdict
 
 CHECK_LIMITS = Limits(timeout_s=3.0, memory_mb=512)
@@ -35,29 +36,28 @@ def __stepcode_same(a, b):
 def output_check_job(code: str, input_args: str, predicted_output: str, *, entry: str = "f",
                      strict: bool = False, limits: Limits = CHECK_LIMITS) -> Job | Verdict:  # fmt: skip
     """The sandbox job that checks an output prediction, or a Verdict if it cannot be built."""
-    if not is_literal(predicted_output):
+    if not isinstance(predicted_output, str) or not is_literal(predicted_output.strip()):
         return Verdict(correct=False, reason="not_literal")
-    expected = canonical_literal(ast.literal_eval(predicted_output))
+    expected = canonical_literal(ast.literal_eval(predicted_output.strip()))
     return _check_job(code, f"{entry}({input_args})", expected, strict, limits)
 
 
 def input_check_job(code: str, output: str, predicted_input_args: str, *, entry: str = "f",
-                    strict: bool = False, limits: Limits = CHECK_LIMITS) -> Job | Verdict:  # fmt: skip
-    """The sandbox job that checks an input prediction (literal args of one call)."""
-    args, reason = _call_args(f"{entry}({predicted_input_args})", entry)
+                    strict: bool = False, limits: Limits = CHECK_LIMITS,
+                    literal_only: bool = False) -> Job | Verdict:  # fmt: skip
+    """The sandbox job that checks an input prediction: the arguments of exactly one call, each
+    passing ``safe_args`` (or a plain literal with ``literal_only``), re-serialised."""
+    if not isinstance(predicted_input_args, str):
+        return Verdict(correct=False, reason="not_a_call")
+    args, reason = check_call(
+        f"{entry}({predicted_input_args})", entry, code, literal_only=literal_only
+    )
     if args is None:
         return Verdict(correct=False, reason=reason)
     if not is_literal(output):
         return Verdict(correct=False, reason="bad_reference_output")
-    call = f"{entry}({_reserialise(args, entry)})"
-    return _check_job(code, call, canonical_literal(ast.literal_eval(output)), strict, limits)
-
-
-def _reserialise(args_text: str, entry: str) -> str:
-    node = ast.parse(f"{entry}({args_text})", mode="eval").body
-    parts = [canonical_literal(ast.literal_eval(a)) for a in node.args]  # type: ignore[attr-defined]
-    parts += [f"{k.arg}={canonical_literal(ast.literal_eval(k.value))}" for k in node.keywords]  # type: ignore[attr-defined]
-    return ", ".join(parts)
+    expected = canonical_literal(ast.literal_eval(output))
+    return _check_job(code, f"{entry}({args})", expected, strict, limits)
 
 
 def _check_job(code: str, call: str, expected: str, strict: bool, limits: Limits) -> Job:
