@@ -35,6 +35,10 @@ def _root(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     _state["debug"] = debug
+    import os
+
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # keep our own bars readable
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

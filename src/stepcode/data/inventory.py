@@ -148,3 +148,12 @@ MUTATIONS: tuple[tuple[str, str], ...] = (
 )
 
 FAMILIES = ("str", "lint", "int", "lstr", "dict", "set", "tuple", "float")
+
+# the tiny-model regime's level 1 ("small" size): operations a from-scratch model of ~1M
+# parameters can learn to execute in minutes; every level >= 2 and the "paper" size use all
+CORE: frozenset[str] = frozenset({
+    "{0}.upper()", "{0}.lower()", "{0}[::-1]", "{0} + {c}", "{0} + {1}", "len({0})",
+    "{0}.count({c1})", "{0}[{k}:]", "{0}[:{k}]",
+    "sorted({0})", "{0} + [{k}]", "sum({0})", "max({0} + [{k}])", "min({0} + [{k}])",
+    "{0} + {k}", "{0} - {k}", "{0} * {k}", "max({0}, {k})",
+})  # fmt: skip

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from stepcode.data.inventory import FAMILIES, INVENTORY, MUTATIONS, Op
+from stepcode.data.inventory import CORE, INVENTORY, MUTATIONS, Op
 from stepcode.execution import Job, run_jobs
 from stepcode.types import ExecStatus, Limits, Program
 
@@ -73,6 +73,8 @@ class _Gen:
         ops = [o for o in INVENTORY if all(a in have for a in o.args) and o.args]
         if self.family is not None:
             ops = [o for o in ops if o.family == self.family and o.args[0] == self.family]
+            if self.size == "small":
+                ops = [o for o in ops if o.template in CORE]
         if result is not None:
             ops = [o for o in ops if o.result == result]
         return ops
@@ -85,7 +87,7 @@ class _Gen:
         operands = []
         for i, t in enumerate(op.args):
             inner = None
-            if i == 0 and depth < 1 and self.rng.random() < 0.35:
+            if i == 0 and depth < 1 and self.rng.random() < (0.35 if self.size == "paper" or self.level > 1 else 0.15):
                 inner = self.expr(env, t, depth + 1)  # nested call: f(g(x))
             if inner is None:
                 operands.append(self.rng.choice([v for v in env if v.type == t]).name)

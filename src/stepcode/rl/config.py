@@ -94,7 +94,7 @@ class RolloutConfig:
     """G completions per task"""
     tasks_per_step: int = 8
     """B tasks per GRPO step"""
-    max_new_tokens: int = 160
+    max_new_tokens: int = 128
     """completion length cap"""
     temperature: float = 1.0
     """sampling temperature (the loss uses the same)"""
@@ -112,7 +112,7 @@ class RolloutConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class GRPOConfig:
-    steps: int = 40
+    steps: int = 30
     """GRPO optimizer steps (0 = SFT only)"""
     mode: Literal["terminal", "step", "bilevel"] = "bilevel"
     """terminal = plain GRPO on the outcome; step = per-anchor (lam 0); bilevel = paper"""
@@ -158,7 +158,7 @@ class RunConfig:
     """metrics every N steps"""
     sample_every: int = 10
     """GRPO: dump a few completions every N steps"""
-    eval_max_new_tokens: int = 160
+    eval_max_new_tokens: int = 128
     """greedy decoding cap for the before/after evaluation"""
 
     def __post_init__(self) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import math
 import platform
 import subprocess
 import time
@@ -174,9 +175,15 @@ def _sft_optimizer(cfg: TrainConfig, model: Any):
     )
     if cfg.sft.steps == 0:
         return opt, None
-    sched = torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=cfg.sft.lr, total_steps=cfg.sft.steps, pct_start=0.05
-    )
+    total, warm = cfg.sft.steps, max(1, cfg.sft.steps // 20)
+
+    def schedule(step: int) -> float:  # linear warm-up, then cosine to 10 %
+        if step < warm:
+            return (step + 1) / warm
+        progress = (step - warm) / max(1, total - warm)
+        return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
     return opt, sched
 
 
