@@ -8,6 +8,13 @@
   match and the value must be equal as a literal with its type (``1 != 1.0 != True``); when the
   ground truth is not a literal (e.g. an object repr) the texts are compared. Missing lines score
   0; extra lines are not rewarded and make the audit say the steps were wrong.
+* White-box tasks: outcome = the assertion (as for output tasks); one step per question, scored by
+  ``tasks.whitebox.score_answer`` (``value; type`` with type check, source line text, YES/NO).
+* Audit: ``unparsable`` when no answer could be read; otherwise right/wrong answer x right/wrong
+  steps (steps are right when every step scores 1 and no line is extra; plain tasks count as
+  right steps). ``audit_summary`` gives the share of each class.
+* ``Reward.reason``: the verdict's reason (or the parse failure), plus ``;wrong_step_count`` /
+  ``;name_mismatch`` / ``;no_trace_block`` when the steps are malformed.
 * ``RewardConfig.combine`` turns (outcome, steps, format) into the logged scalar:
   ``terminal`` = outcome; ``mean`` = ``w_final * outcome + w_steps * mean(steps)`` (so a right answer
   through wrong steps scores strictly lower than through right ones); ``gated`` = ExecVerify's
@@ -27,6 +34,7 @@ from stepcode.errors import ConfigError
 from stepcode.execution import AnchorPolicy, Job, instrument
 from stepcode.rewards.parse import Parsed, parse_completion
 from stepcode.rewards.verify import CHECK_LIMITS, input_check_job, output_check_job, run_checks
+from stepcode.tasks.whitebox import score_answer
 from stepcode.types import AnchorHit, Reward, Task, TaskKind, Verdict
 
 AUDIT = ("right_answer_right_steps", "right_answer_wrong_steps", "wrong_answer_right_steps",
@@ -125,23 +133,15 @@ def _reward(
     own: tuple[AnchorHit, ...] | None,
     cfg: RewardConfig,
 ) -> Reward:
-    aligned = task.kind in (TaskKind.OUTPUT_ALIGNED, TaskKind.INPUT_ALIGNED)
-    truth = task.reference.anchors if task.kind is TaskKind.OUTPUT_ALIGNED else (own or ())
-    steps = (
-        tuple(
-            step_correct(parsed.steps[k], truth[k]) if k < len(parsed.steps) else 0.0
-            for k in range(len(truth))
-        )
-        if aligned
-        else ()
-    )
+    steps, steps_right, trace_reason = _steps(task, parsed, own)
     outcome = 1.0 if verdict.correct else 0.0
-    format_ok = parsed.ok or parsed.reason in ("not_literal",)
-    steps_right = aligned and len(parsed.steps) == len(truth) and all(s == 1.0 for s in steps)
-    if not parsed.ok and parsed.predicted is None and parsed.reason != "not_literal":
+    format_ok = parsed.ok or parsed.reason in ("not_literal", "unsafe_expression")
+    if not format_ok:
         audit = "unparsable"
     else:
-        audit = f"{'right' if outcome else 'wrong'}_answer_{'right' if steps_right or not aligned else 'wrong'}_steps"
+        audit = (
+            f"{'right' if outcome else 'wrong'}_answer_{'right' if steps_right else 'wrong'}_steps"
+        )
     mean_steps = sum(steps) / len(steps) if steps else outcome
     if cfg.combine == "terminal":
         scalar = outcome
@@ -150,10 +150,40 @@ def _reward(
     else:
         scalar = outcome * ((1 - cfg.alpha) + cfg.alpha * mean_steps)
     scalar += cfg.format_bonus if parsed.ok else 0.0
+    reason = verdict.reason if parsed.ok else parsed.reason
+    if parsed.ok and trace_reason != "ok":
+        reason = f"{reason};{trace_reason}"
     return Reward(
         outcome=outcome, steps=steps, step_mask=tuple(True for _ in steps), format_ok=format_ok,
-        reason=verdict.reason if parsed.ok else parsed.reason, audit=audit, scalar=scalar,
+        reason=reason, audit=audit, scalar=scalar,
     )  # fmt: skip
+
+
+def _steps(
+    task: Task, parsed: Parsed, own: tuple[AnchorHit, ...] | None
+) -> tuple[tuple[float, ...], bool, str]:
+    """([S] step rewards, all steps right with no extra line, trace reason)."""
+    got = parsed.steps
+    if task.kind is TaskKind.WHITEBOX:
+        qs = task.reference.questions
+        steps = tuple(score_answer(q, got[k][1]) if k < len(got) else 0.0 for k, q in enumerate(qs))
+        return steps, len(got) == len(qs) and all(s == 1.0 for s in steps), parsed.trace_reason
+    if task.kind not in (TaskKind.OUTPUT_ALIGNED, TaskKind.INPUT_ALIGNED):
+        return (), True, "ok"
+    truth = task.reference.anchors if task.kind is TaskKind.OUTPUT_ALIGNED else (own or ())
+    steps = tuple(
+        step_correct(got[k], truth[k]) if k < len(got) else 0.0 for k in range(len(truth))
+    )
+    right = len(got) == len(truth) and all(s == 1.0 for s in steps)
+    if not parsed.has_trace:
+        reason = "no_trace_block"
+    elif len(got) != len(truth):
+        reason = "wrong_step_count"
+    elif any(g[0] != h.name for g, h in zip(got, truth, strict=True)):
+        reason = "name_mismatch"
+    else:
+        reason = "ok"
+    return steps, right, reason
 
 
 def step_correct(predicted: tuple[str, str], truth: AnchorHit) -> float:

@@ -7,7 +7,9 @@ the warm sandbox pool, then builds one task per requested kind:
 * ``output_aligned``: the instrumented program is shown; the model writes the anchor lines, then
   the assertion;
 * ``input_aligned``: the model proposes an input, then the anchor lines that input produces, then
-  the assertion (its steps are scored against the trace of its own input).
+  the assertion (its steps are scored against the trace of its own input);
+* ``whitebox``: the line-numbered program, the assertion and up to ``max_questions`` white-box
+  questions (``tasks.whitebox``); the answer block holds the assertion then one line per question.
 
 ``sft_target(task)`` is the gold completion the interpreter teaches (what the parser reads).
 """
@@ -18,9 +20,11 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from stepcode.execution import AnchorPolicy, Job, instrument, run_jobs
+from stepcode.errors import ConfigError
+from stepcode.execution import AnchorPolicy, Job, instrument, run_jobs, trace_batch
 from stepcode.tasks import templates
-from stepcode.types import AnchorHit, Limits, Program, Reference, Task, TaskKind
+from stepcode.tasks.whitebox import make_questions
+from stepcode.types import AnchorHit, Limits, Program, Question, Reference, Task, TaskKind, Trace
 
 Style = Literal["compact", "full"]
 _ALIGNED = (TaskKind.OUTPUT_ALIGNED, TaskKind.INPUT_ALIGNED)
@@ -36,7 +40,10 @@ def make_tasks(
     limits: Limits = Limits(),
     template: Style = "compact",
 ) -> list[Task]:
-    """Tasks of ``kinds`` for one verified program (needs ``input_args`` and ``output``)."""
+    """Tasks of ``kinds`` for one verified program (needs ``input_args`` and ``output``).
+
+    ``template``: ``compact`` (program + assertion only: tiny models, short contexts) or ``full``
+    (an instruction first). ``messages`` always holds the chat form of the same prompt."""
     return make_tasks_batch([program], kinds, policy=policy, max_questions=max_questions,
                             seed=seed, limits=limits, template=template)[0]  # fmt: skip
 
@@ -51,42 +58,106 @@ def make_tasks_batch(
     limits: Limits = Limits(),
     template: Style = "compact",
 ) -> list[list[Task]]:
-    """One list of tasks per program (empty when the program is unusable: no verified output,
-    does not parse, or its instrumented run fails)."""
-    kinds = [TaskKind(k) for k in kinds]
-    needs_anchors = any(k in _ALIGNED for k in kinds)
-    insts: list[Any] = []
-    jobs = []
-    for p in programs:
-        inst = None
-        if needs_anchors and p.input_args is not None:
-            try:
-                inst = instrument(p.code, policy)
-            except SyntaxError:
-                inst = None
-        insts.append(inst)
-        if inst is not None:
-            capped = dataclasses.replace(limits, max_anchor_hits=policy.max_hits)
-            jobs.append(
-                Job(
-                    code=inst.runtime_source,
-                    call=f"{p.entry_point}({p.input_args})",
-                    limits=capped,
-                    anchors=True,
-                )
-            )
-    runs = iter(run_jobs(jobs)) if jobs else iter(())
+    """One list of tasks per program, in ``kinds`` order. A kind is left out for a program it
+    cannot serve: no verified input/output (all kinds), does not parse or its instrumented run
+    does not reproduce ``output`` (aligned kinds), its traced run fails or yields no question
+    (white-box)."""
+    if template not in ("compact", "full"):
+        raise ConfigError(f"template={template!r}: use compact or full")
+    try:
+        kinds = [TaskKind(k) for k in kinds]
+    except ValueError as e:
+        raise ConfigError(f"{e}: task kinds are {[k.value for k in TaskKind]}") from None
+    usable = [p.input_args is not None and p.output is not None for p in programs]
+    insts = _instrument_all(programs, usable, policy, limits) if _wants(kinds, _ALIGNED) else {}
+    traces = _trace_all(programs, usable, limits) if TaskKind.WHITEBOX in kinds else {}
     out: list[list[Task]] = []
-    for p, inst in zip(programs, insts, strict=True):
-        run = next(runs).result if inst is not None else None
-        if p.input_args is None or p.output is None:
-            out.append([])
-            continue
-        if needs_anchors and (run is None or not run.ok or run.return_value != p.output):
-            out.append([])
-            continue
-        out.append([_task(p, k, inst, run, policy, template) for k in kinds])
+    for i, p in enumerate(programs):
+        tasks: list[Task] = []
+        for kind in kinds if usable[i] else ():
+            if kind in _ALIGNED:
+                if i in insts:
+                    tasks.append(_task(p, kind, *insts[i], policy, template))
+            elif kind is TaskKind.WHITEBOX:
+                qs = make_questions(p.code, p.entry_point, traces[i], max_questions=max_questions,
+                                    seed=seed) if i in traces else ()  # fmt: skip
+                if qs:
+                    tasks.append(_whitebox_task(p, qs, template))
+            else:
+                tasks.append(_task(p, kind, None, None, policy, template))
+        out.append(tasks)
     return out
+
+
+def _wants(kinds: Sequence[TaskKind], group: Sequence[TaskKind]) -> bool:
+    return any(k in group for k in kinds)
+
+
+def _instrument_all(
+    programs: Sequence[Program], usable: list[bool], policy: AnchorPolicy, limits: Limits
+) -> dict[int, tuple[Any, Any]]:
+    """index -> (Instrumented, run) for programs whose instrumented run reproduces ``output``."""
+    capped = dataclasses.replace(limits, max_anchor_hits=policy.max_hits)
+    idx, insts, jobs = [], [], []
+    for i, p in enumerate(programs):
+        if not usable[i]:
+            continue
+        try:
+            inst = instrument(p.code, policy)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        call = f"{p.entry_point}({p.input_args})"
+        idx.append(i)
+        insts.append(inst)
+        jobs.append(Job(code=inst.runtime_source, call=call, limits=capped, anchors=True))
+    runs = run_jobs(jobs) if jobs else []
+    return {
+        i: (inst, raw.result)
+        for i, inst, raw in zip(idx, insts, runs, strict=True)
+        if raw.result.ok and raw.result.return_value == programs[i].output
+    }
+
+
+def _trace_all(programs: Sequence[Program], usable: list[bool], limits: Limits) -> dict[int, Trace]:
+    idx = [i for i, ok in enumerate(usable) if ok]
+    items = [
+        (programs[i].code, f"{programs[i].entry_point}({programs[i].input_args})") for i in idx
+    ]
+    traces = trace_batch(items, limits) if items else []
+    return {
+        i: t
+        for i, t in zip(idx, traces, strict=True)
+        if t.result.ok and not t.truncated and t.return_value == programs[i].output
+    }
+
+
+def _whitebox_task(p: Program, questions: tuple[Question, ...], style: Style) -> Task:
+    prompt = templates.render_whitebox_prompt(
+        style, p.code, p.entry_point, p.input_args or "", [q.text for q in questions]
+    )
+    return Task(
+        task_id=f"{p.program_id or 'p'}:{TaskKind.WHITEBOX.value}",
+        kind=TaskKind.WHITEBOX,
+        prompt=prompt,
+        messages=(
+            {"role": "system", "content": templates.SYSTEM},
+            {"role": "user", "content": prompt},
+        ),
+        reference=Reference(
+            code=p.code,
+            entry_point=p.entry_point,
+            input_args=p.input_args or "",
+            output=p.output or "",
+            questions=questions,
+        ),  # fmt: skip
+        metadata={
+            "level": p.level,
+            "source": p.source,
+            "anchor_count": 0,
+            "question_kinds": [q.kind for q in questions],
+            "template": style,
+        },  # fmt: skip
+    )
 
 
 def _task(
@@ -134,6 +205,9 @@ def sft_target(task: Task) -> str:
     answer = templates.answer_block(ref.entry_point, ref.input_args, ref.output)
     if task.kind is TaskKind.OUTPUT_ALIGNED:
         return templates.trace_block(steps) + answer
+    if task.kind is TaskKind.WHITEBOX:
+        answers = [q.answers[0] for q in ref.questions]
+        return templates.whitebox_answer(ref.entry_point, ref.input_args, ref.output, answers)
     if task.kind is TaskKind.INPUT_ALIGNED:
         return (
             templates.input_block(ref.entry_point, ref.input_args)

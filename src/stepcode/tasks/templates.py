@@ -23,6 +23,12 @@ INSTRUCTIONS = {
         "statements output for this call (at most {max_lines} lines), inside <trace>...</trace>, "
         "then complete the assertion with a literal inside <answer>...</answer>."
     ),
+    "whitebox": (
+        "Answer every question about the call below. In <answer>...</answer> write the completed "
+        "assertion (a literal) on the first line, then one line per question, in order: "
+        "`value; type` for value questions, the source text of a line (or -1) for next-line "
+        "questions, YES or NO for coverage questions."
+    ),
     "input_aligned": (
         "The program prints its state at trace anchors. Propose an input inside <input>f(...)</input>, "
         "then write, in order, every line the print statements output for YOUR input (at most "
@@ -49,6 +55,27 @@ def render_prompt(
     if style == "compact":
         return body
     return INSTRUCTIONS[kind].format(max_lines=max_lines) + "\n\n" + body
+
+
+def numbered_block(code: str) -> str:
+    """The program with REval/ExecVerify-style ``N<TAB>`` line numbers (original numbering)."""
+    body = "".join(f"{i}\t{line}\n" for i, line in enumerate(code.rstrip().splitlines(), 1))
+    return f"<code>\n{body}</code>\n"
+
+
+def render_whitebox_prompt(
+    style: str, code: str, entry: str, input_args: str, questions: list[str]
+) -> str:
+    body = numbered_block(code) + question_line("output", entry, input_args, "")
+    body += "".join(f"Q{k}: {q}\n" for k, q in enumerate(questions, 1))
+    if style == "compact":
+        return body
+    return INSTRUCTIONS["whitebox"] + "\n\n" + body
+
+
+def whitebox_answer(entry: str, args: str, output: str, answers: list[str]) -> str:
+    lines = "".join(f"{a}\n" for a in answers)
+    return f"<answer>\nassert {entry}({args}) == {output}\n{lines}</answer>"
 
 
 def trace_block(lines: list[tuple[str, str]]) -> str:

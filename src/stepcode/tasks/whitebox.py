@@ -1,0 +1,196 @@
+"""White-box questions about one traced run (REval / ExecVerify semantics, original line numbers).
+
+Four kinds, all answered by one line of text (``Question.answers`` holds every accepted answer):
+
+* ``value_type``: "value and type of ``v`` after line N has run for the K-th time". From two
+  consecutive states of the same frame (ExecVerify ``get_state_qas``): every local that is new or
+  whose repr changed. Answer ``<repr>; <type name>`` (``3; int``). Values whose repr was cut by the
+  tracer are not asked about.
+* ``next_line``: "which line runs right after the K-th execution of line N" (ExecVerify
+  ``get_path_qas``): the verbatim stripped source of the next traced line, ``-1`` at the end.
+  Only interesting transitions (a branch/loop line, or a jump) are asked about.
+* ``coverage``: "is line N executed" (REval): ``YES`` / ``NO``; lines of the entry function.
+* ``path``: REval's path task: the source of any line in Next(N) (all occurrences), ``-1`` when the
+  run ends after N or N never runs.
+
+``make_questions`` is pure and deterministic under ``seed`` (its own ``random.Random`` seeded with
+the seed and the program text); at most ``max_questions`` per program, mixed over kinds. Not
+done: REval's output question (the assertion plays that role) and ClassEval-style test code.
+"""
+
+from __future__ import annotations
+
+import ast
+import random
+from collections import Counter
+
+from stepcode.types import Question, Trace
+
+KINDS = ("value_type", "next_line", "coverage", "path")
+_BRANCH = ("if ", "elif ", "for ", "while ", "else", "try", "except", "return", "break", "continue")
+
+
+def make_questions(
+    code: str, entry: str, trace: Trace, *, max_questions: int = 5, seed: int = 0
+) -> tuple[Question, ...]:
+    """Up to ``max_questions`` questions about ``trace`` (a run of ``entry`` in ``code``)."""
+    if max_questions <= 0 or not trace.events:
+        return ()
+    lines = code.splitlines()
+    body = _body_lines(code, entry, lines)
+    pools = {
+        "value_type": _value_type(trace, lines),
+        "next_line": _next_line(trace, lines),
+        "coverage": _coverage(trace, lines, body),
+        "path": _path(trace, lines, body),
+    }
+    rng = random.Random(f"{seed}\x00{entry}\x00{code}")
+    for pool in pools.values():
+        rng.shuffle(pool)
+    picked: list[Question] = []
+    while len(picked) < max_questions and any(pools.values()):
+        for kind in KINDS:  # round robin keeps the kinds mixed
+            if pools[kind] and len(picked) < max_questions:
+                picked.append(pools[kind].pop())
+    return tuple(picked)
+
+
+def _src(lines: list[str], n: int) -> str:
+    return lines[n - 1].strip() if 0 < n <= len(lines) else ""
+
+
+def _body_lines(code: str, entry: str, lines: list[str]) -> list[int]:
+    """Askable lines of the entry function: code lines of its body (no blanks/comments/else)."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == entry), None)
+    if fn is None or fn.end_lineno is None:
+        return []
+    out = []
+    for n in range(fn.body[0].lineno, fn.end_lineno + 1):
+        s = _src(lines, n)
+        if s and not s.startswith("#") and s not in ("else:", "try:", "finally:") and len(s) > 3:
+            out.append(n)
+    return out
+
+
+def _value_type(trace: Trace, lines: list[str]) -> list[Question]:
+    seen: Counter[int] = Counter()
+    out: list[Question] = []
+    events = trace.events
+    for cur, nxt in zip(events, events[1:], strict=False):
+        seen[cur.line] += 1
+        if cur.frame_id != nxt.frame_id:
+            continue
+        for var, state in nxt.locals.items():
+            old = cur.locals.get(var)
+            if (old is not None and old.repr == state.repr) or state.repr.endswith("..."):
+                continue
+            k = seen[cur.line]
+            text = (f"What are the value and type of `{var}` after line {cur.line} "
+                    f"(`{_src(lines, cur.line)}`) runs for the {_nth(k)} time? Answer `value; type`.")  # fmt: skip
+            out.append(Question(kind="value_type", line=cur.line, var=var, occurrence=k, text=text,
+                                answers=(f"{state.repr}; {state.type}",)))  # fmt: skip
+    return out
+
+
+def _next_line(trace: Trace, lines: list[str]) -> list[Question]:
+    seen: Counter[int] = Counter()
+    out: list[Question] = []
+    events = trace.events
+    for i, cur in enumerate(events):
+        seen[cur.line] += 1
+        nxt = events[i + 1].line if i + 1 < len(events) else -1
+        src = _src(lines, cur.line)
+        jump = (
+            nxt != cur.line + 1 or src.startswith(_BRANCH) or _src(lines, nxt).startswith(_BRANCH)
+        )
+        if not jump or nxt == cur.line or len(src) <= 5:
+            continue
+        k = seen[cur.line]
+        text = (f"Which line runs right after line {cur.line} (`{src}`) has run for the {_nth(k)} "
+                "time? Answer with its source text, or -1 if the run ends.")  # fmt: skip
+        answer = _src(lines, nxt) if nxt > 0 else "-1"
+        out.append(Question(kind="next_line", line=cur.line, occurrence=k, text=text,
+                            answers=(answer,)))  # fmt: skip
+    return out
+
+
+def _coverage(trace: Trace, lines: list[str], body: list[int]) -> list[Question]:
+    covered = {e.line for e in trace.events}
+    return [
+        Question(
+            kind="coverage",
+            line=n,
+            text=f"Is line {n} (`{_src(lines, n)}`) executed? Answer YES or NO.",
+            answers=("YES" if n in covered else "NO",),
+        )  # fmt: skip
+        for n in body
+    ]
+
+
+def _path(trace: Trace, lines: list[str], body: list[int]) -> list[Question]:
+    events = trace.events
+    nexts: dict[int, set[int]] = {}
+    for i, e in enumerate(events):
+        nexts.setdefault(e.line, set()).add(events[i + 1].line if i + 1 < len(events) else -1)
+    out = []
+    for n in body:
+        answers = sorted({_src(lines, m) if m > 0 else "-1" for m in nexts.get(n, {-1})})
+        text = (f"If line {n} (`{_src(lines, n)}`) is executed, which line runs next? Answer with "
+                "its source text, or -1 if it never runs or the run ends after it.")  # fmt: skip
+        out.append(Question(kind="path", line=n, text=text, answers=tuple(answers)))
+    return out
+
+
+def _nth(k: int) -> str:
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
+
+
+def score_answer(question: Question, answer: str) -> float:
+    """1.0 if ``answer`` (one line of model text) is right for ``question``. Never raises."""
+    try:
+        return 1.0 if _correct(question, answer.strip().strip("`").strip()) else 0.0
+    except Exception:  # noqa: BLE001 - model output must never crash scoring
+        return 0.0
+
+
+def _correct(q: Question, answer: str) -> bool:
+    if q.kind == "coverage":  # REval: upper-case, look at the start; YES and NO are exclusive
+        head = answer.upper()
+        yes, no = head.startswith("YES"), head.startswith("NO")
+        return yes != no and ("YES" if yes else "NO") == q.answers[0]
+    if q.kind in ("next_line", "path"):
+        return answer in q.answers or (answer == "-1" and "-1" in q.answers)
+    if q.kind == "value_type":
+        return any(_same_value_type(answer, a) for a in q.answers)
+    return False
+
+
+def _same_value_type(answer: str, truth: str) -> bool:
+    value, sep, typ = answer.rpartition(";")
+    t_value, _, t_type = truth.rpartition(";")
+    if not sep or _norm_type(typ) != _norm_type(t_type):
+        return False
+    value, t_value = value.strip(), t_value.strip()
+    try:
+        want = ast.literal_eval(t_value)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return value == t_value
+    if len(value) > 20_000:
+        return False
+    try:
+        got = ast.literal_eval(value)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False
+    return type(got) is type(want) and got == want
+
+
+def _norm_type(t: str) -> str:
+    t = t.strip().strip("`").strip()
+    if t.startswith("<class '") and t.endswith("'>"):
+        t = t[8:-2]
+    return t.split("[", 1)[0].strip()

@@ -1,0 +1,142 @@
+"""Verification by execution: gold CRUXEval answers pass, hostile predictions never do."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from stepcode.rewards import verify_input, verify_inputs, verify_output, verify_outputs
+from stepcode.rewards.safe_args import check_call
+
+INC = "def f(x):\n    return x + 1\n"
+IDENT = "def f(x):\n    return x\n"
+
+HOSTILE_OUTPUTS = [
+    "2 or True",
+    "f(1)",
+    "f(1) if True else 2",
+    "__import__('os')._exit(0)",
+    "exit(0)",
+    "2\nimport os",
+    "2; print('True')",
+    "'a' * 10**9",
+    "[1] * 10**8",
+    "[" * 50_000 + "]" * 50_000,
+    "(lambda: True)()",
+    "type('X', (), {'__eq__': lambda s, o: True})()",
+    "__eq__",
+    "...",
+    "'True'",
+    "'PASS'",
+    "float('nan')",
+    "",
+    "2)\nassert True\n(2",
+    "1" * 50_000,
+]
+
+HOSTILE_INPUTS = [
+    "1) or True or (1",
+    "1); import os; os._exit(0); (1",
+    "1)\nf = lambda x: 2\nf(1",
+    "__import__('os')._exit(0)",
+    "exit(0)",
+    "f := (lambda x: 2)",
+    "globals().update(f=lambda x: 2)",
+    "setattr(__builtins__, 'int', str)",
+    "type('E', (), {'__eq__': lambda s, o: True})()",
+    "(1).__class__",
+    "*[1]",
+    "**{'x': 1}",
+    "x=1), f(1",
+    "f(1)",
+    "[1] * 10**9",
+    "'a' * 1000000000",
+    "sum(range(1000000000000))",
+    "(lambda: exec('f = 1'))()",
+    "print('True') or 1",
+    "[" * 50_000 + "]" * 50_000,
+    "1\n2",
+    "",
+]
+
+
+def test_output_gold_and_wrong() -> None:
+    assert verify_output(INC, "1", "2").correct
+    v = verify_output(INC, "1", "3")
+    assert not v.correct and v.reason == "wrong_value"
+
+
+def test_input_gold_and_wrong() -> None:
+    assert verify_input(INC, "2", "1").correct
+    assert verify_input(INC, "2", "x=1").correct
+    assert not verify_input(INC, "2", "2").correct
+
+
+@pytest.mark.parametrize("pred", HOSTILE_OUTPUTS, ids=range(len(HOSTILE_OUTPUTS)))
+def test_hostile_outputs_rejected(pred: str) -> None:
+    assert not verify_output(INC, "1", pred).correct
+
+
+@pytest.mark.parametrize("pred", HOSTILE_INPUTS, ids=range(len(HOSTILE_INPUTS)))
+def test_hostile_inputs_rejected(pred: str) -> None:
+    assert not verify_input(INC, "2", pred).correct
+
+
+def test_hostile_table_batch_does_not_hang() -> None:
+    t0 = time.monotonic()
+    out = verify_outputs([(IDENT, "2", p) for p in HOSTILE_OUTPUTS])
+    inp = verify_inputs([(IDENT, "2", p) for p in HOSTILE_INPUTS])
+    assert not any(v.correct for v in out + inp)
+    assert time.monotonic() - t0 < 60  # each run is capped at 3 s by the sandbox
+
+
+def test_identity_program_cannot_be_fooled_by_always_equal_argument() -> None:
+    for pred in ["type('E', (), {'__eq__': lambda s, o: True})()", "(lambda: 1)"]:
+        assert not verify_input(IDENT, "5", pred).correct
+    assert verify_input(IDENT, "5", "5").correct
+
+
+def test_strict_types_rule() -> None:
+    code = "def f(x):\n    return x == 1\n"
+    assert verify_output(code, "1", "1").correct  # True == 1 in Python
+    assert not verify_output(code, "1", "1", strict=True).correct
+    assert verify_output(code, "1", "True", strict=True).correct
+    flt = "def f(x):\n    return x / 2\n"
+    assert verify_output(flt, "2", "1").correct
+    assert not verify_output(flt, "2", "1", strict=True).correct
+    assert verify_output(flt, "2", "1.0", strict=True).correct
+
+
+def test_literal_forms() -> None:
+    assert verify_output("def f():\n    return -1\n", "", "-1").correct
+    assert verify_output("def f():\n    return 1+2j\n", "", "(1+2j)").correct
+    assert verify_output("def f():\n    return set()\n", "", "set()").correct
+    assert verify_output("def f():\n    return {3, 1}\n", "", "{1, 3}").correct
+    assert verify_output("def f():\n    return [(1, {'a': b'x'})]\n", "", "[(1, {'a': b'x'})]").correct
+
+
+def test_safe_args_accepts_cruxeval_style_expressions() -> None:
+    code = "g = [1, 2]\ndef f(a, b=0):\n    return a\n"
+    for args in ["dict(a=1)", "''.join(['A'] * 20)", "range(3), b=2", "lambda x: x < 2",
+                 "(lambda x: x.reverse())", "g[:]", "'$78'.upper()", "[i for i in range(3)]"]:  # fmt: skip
+        got, reason = check_call(f"f({args})", "f", code)
+        assert reason == "ok", args
+        assert got is not None and "f(" not in got
+    assert check_call("f(1, [2])", "f", literal_only=True)[1] == "ok"
+    assert check_call("f(dict())", "f", literal_only=True)[1] == "not_literal"
+
+
+def test_reserialised_not_pasted() -> None:
+    got, _ = check_call("f(  1 ,  [2,3]  )  ", "f")
+    assert got == "1, [2, 3]"
+
+
+def test_cruxeval_gold_both_directions(cruxeval_path) -> None:
+    rows = [json.loads(line) for line in cruxeval_path.read_text().splitlines() if line.strip()]
+    assert len(rows) == 800
+    outs = verify_outputs([(r["code"], r["input"], r["output"]) for r in rows])
+    ins = verify_inputs([(r["code"], r["output"], r["input"]) for r in rows])
+    bad = [r["id"] for r, o, i in zip(rows, outs, ins, strict=True) if not (o.correct and i.correct)]
+    assert bad == []
