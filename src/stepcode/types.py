@@ -118,9 +118,10 @@ class VarState:
 class TraceEvent:
     """One merged REval-style state: a line of the program's own code in one frame.
 
-    ``locals`` is the frame's locals *when the line is reached* (before it runs), updated by a
-    ``return``/``exception`` event on the same line. The state *after* line L is the locals of
-    the next event (REval ``get_states_after``).
+    ``locals`` is the frame's locals at the last ``line`` event merged into it (before the line
+    runs); a ``return``/``exception`` event on the same line only sets ``return_value`` /
+    ``exception``, and one on another line makes a state with empty locals (REval). The state
+    *after* line L is the next state (REval ``get_states_after``).
     """
 
     line: int
@@ -129,6 +130,10 @@ class TraceEvent:
     locals: Mapping[str, VarState] = field(default_factory=dict)
     event: str = "line"
     """last event merged into this state: line | return | exception"""
+    return_value: str | None = None
+    """repr of the value returned on this line (``return`` event), else None"""
+    exception: str | None = None
+    """type name of the exception raised or passing through this line, else None"""
 
 
 @dataclass(frozen=True, kw_only=True)

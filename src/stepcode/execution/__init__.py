@@ -19,9 +19,11 @@ from stepcode.execution.tracer import (
     next_lines,
     next_lines_of,
     occurrences,
+    state_after_occurrence,
     states_after,
     trace_batch,
     trace_program,
+    value_after,
 )
 
 __all__ = [
@@ -34,9 +36,11 @@ __all__ = [
     "next_lines_of",
     "occurrences",
     "run_instrumented",
+    "state_after_occurrence",
     "states_after",
     "trace_batch",
     "trace_program",
+    "value_after",
     "IsolationReport",
     "Job",
     "RawRun",

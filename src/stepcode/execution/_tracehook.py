@@ -1,36 +1,35 @@
 """Line recorder that runs inside the sandbox child. Stdlib only; imports nothing from stepcode.
 
-REval semantics (``dynamics.py`` of r-eval/REval, reimplemented): every ``line`` event of a frame
-compiled from ``filename`` (helpers, nested functions, comprehensions, generators, methods: all
-frames of the program's own code; harness code never) records a state: the line, the function,
-a frame id and the frame's locals (modules, functions, classes and iterators left out). A
-``return`` or ``exception`` event updates the last state when it is on the same line, else it
-adds one; consecutive events on the same line merge into one state. Locals cross the process
-boundary as bounded ``repr`` strings plus type names, computed only for values that may have
-changed (immutable scalars are cached by identity), which is what makes it fast.
+REval semantics (``dynamics.py`` of r-eval/REval, reimplemented from its behaviour):
+
+* every frame compiled from ``filename`` is traced (helpers, nested functions, comprehensions,
+  generators, methods); harness frames (the ``<call>`` expression, the child) never are;
+* a ``line`` event starts a state ``[line, func, frame_id, event, locals, return, exception]``
+  holding the frame's locals *before* the line runs, or, when the previous state is on the same
+  line, overwrites that state's locals (consecutive events on one line merge into one state);
+* a ``return`` / ``exception`` event sets the return repr / exception type name of the previous
+  state when it is on the same line; otherwise it adds a state with *empty* locals (REval does
+  the same: such a state only carries the return value or the exception);
+* locals leave out modules, plain functions, builtins, iterators and generators (REval's filter),
+  plus dunder names and comprehension iterators (``.0``), which no question can name.
+
+Not done here: deep copies. Values cross the process boundary as bounded ``repr`` strings plus
+type names, computed at the event itself (which is when REval deep-copies); reprs of immutable
+scalars are cached by identity, so unchanged scalars cost one dict lookup. The module frame's
+own states are marked (``module_end``) so that a run with a call can keep only the call's states,
+as REval does (it defines the program before it starts tracing).
 """
 
 from __future__ import annotations
 
 import sys
 import threading
-import types
+from collections.abc import Iterator
 
-_SKIP_TYPES = (
-    types.ModuleType,
-    types.FunctionType,
-    types.BuiltinFunctionType,
-    types.MethodType,
-    type,
-    types.GeneratorType,
-)
-_SCALARS = (int, float, bool, str, bytes, complex, type(None))
+_SKIP_CLASSES = frozenset({"module", "function", "builtin_function_or_method"})
+_SCALARS = frozenset({int, float, bool, str, bytes, complex, type(None)})
 _PAYLOAD_CHARS = 6_000_000  # stop recording before the result JSON gets too big
-
-
-def _is_iterator(value: object) -> bool:
-    tp = type(value)
-    return hasattr(tp, "__next__") and hasattr(tp, "__iter__")
+_LINE, _RET, _EXC = "line", "return", "exception"
 
 
 class Recorder:
@@ -43,8 +42,11 @@ class Recorder:
         self.max_steps = max_steps
         self.max_repr = max_repr
         self.watch = tuple(watch)
-        self.states: list[list] = []  # [line, func, frame_id, event, {name: [repr, type]}]
+        self.states: list[list] = []  # [line, func, frame_id, event, locals, return, exception]
         self.truncated = False
+        self.module_end: int | None = None
+        self.module_raised = False
+        self._floor = 0  # states before this index never merge with new events
         self._frame_ids: dict[int, int] = {}
         self._frames: list[object] = []  # keep frames alive so ids stay unique
         self._chars = 0
@@ -60,30 +62,60 @@ class Recorder:
         threading.settrace(None)  # type: ignore[arg-type]
 
     def _global(self, frame, event, arg):
-        if frame.f_code.co_filename != self.filename:
+        if frame.f_code.co_filename != self.filename or self.truncated:
             return None
         return self._local
 
     def _local(self, frame, event, arg):
-        if event not in ("line", "return", "exception"):
+        if event != _LINE:
+            if event == _RET:
+                self._on_exit(frame, 5, _RET, arg)
+            elif event == _EXC:
+                self._on_exit(frame, 6, _EXC, arg)
             return self._local
-        if self.truncated:
-            return None
-        line = frame.f_lineno
+        if self.module_raised and frame.f_code.co_name == "<module>":
+            self.module_raised = False  # the module caught it and went on
         states = self.states
-        if states and states[-1][0] == line:
-            last = states[-1]
-            last[3] = event
-            last[4] = self._locals(frame)
+        line = frame.f_lineno
+        if len(states) > self._floor and states[-1][0] == line:
+            states[-1][4] = self._locals(frame)
             return self._local
-        if len(states) >= self.max_steps or self._chars > _PAYLOAD_CHARS:
-            self.truncated = True
-            sys.settrace(None)
+        if not self._room():
             return None
+        code = frame.f_code
         states.append(
-            [line, frame.f_code.co_name, self._frame_id(frame), event, self._locals(frame)]
+            [line, code.co_name, self._frame_id(frame), _LINE, self._locals(frame), None, None]
         )
         return self._local
+
+    def _on_exit(self, frame, slot: int, event: str, arg) -> None:
+        if self.truncated:
+            return
+        value = self._repr(arg) if event == _RET else getattr(arg[0], "__name__", "Exception")
+        states = self.states
+        line = frame.f_lineno
+        if len(states) > self._floor and states[-1][0] == line:
+            states[-1][3] = event
+            states[-1][slot] = value
+        elif self._room():
+            state = [line, frame.f_code.co_name, self._frame_id(frame), event, {}, None, None]
+            state[slot] = value
+            states.append(state)
+        if frame.f_code.co_name == "<module>" and (
+            frame.f_back is None or frame.f_back.f_code.co_filename != self.filename
+        ):
+            if event == _EXC:
+                self.module_raised = True
+            elif self.module_end is None:
+                self.module_end = self._floor = len(states)
+
+    def _room(self) -> bool:
+        # the bound is on the kept trace: the call's states after the module's own
+        if len(self.states) - self._floor >= self.max_steps or self._chars > _PAYLOAD_CHARS:
+            self.truncated = True
+            sys.settrace(None)
+            return False
+        return True
 
     def _frame_id(self, frame) -> int:
         key = id(frame)
@@ -97,18 +129,23 @@ class Recorder:
     # -- values ----------------------------------------------------------------------------
     def _locals(self, frame) -> dict:
         out = {}
+        describe = self._describe
         for name, value in frame.f_locals.items():
-            if name.startswith(".") or (name.startswith("__") and name.endswith("__")):
+            if name[0] == "." or (name[:2] == "__" and name[-2:] == "__"):
                 continue  # comprehension iterators, module dunders, our anchor hook
-            if isinstance(value, _SKIP_TYPES) or _is_iterator(value):
+            cls = type(value)
+            if cls in _SCALARS:
+                out[name] = describe(value)
+            elif cls.__name__ in _SKIP_CLASSES or isinstance(value, Iterator):
                 continue
-            out[name] = self._describe(value)
+            else:
+                out[name] = [self._repr(value), cls.__name__]
         for expr in self.watch:
             try:
                 value = eval(expr, frame.f_globals, dict(frame.f_locals))
             except BaseException:  # noqa: BLE001 - a watch that does not apply is just absent
                 continue
-            out[expr] = self._describe(value)
+            out[expr] = describe(value)
         return out
 
     def _describe(self, value: object) -> list:
@@ -132,4 +169,8 @@ class Recorder:
         return text
 
     def payload(self) -> dict:
-        return {"states": self.states, "truncated": self.truncated}
+        return {
+            "states": self.states,
+            "truncated": self.truncated,
+            "module_end": None if self.module_raised else self.module_end,
+        }

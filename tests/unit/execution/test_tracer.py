@@ -25,7 +25,7 @@ def test_loop_with_continue_and_for_else():
     t = trace_program(code, "f([1, 2])")
     assert t.return_value == "102"
     assert _lines(t, "f") == [2, 3, 4, 5, 3, 4, 6, 3, 8, 9]
-    assert coverage(t) == {1, 2, 3, 4, 5, 6, 8, 9}
+    assert coverage(t) == {2, 3, 4, 5, 6, 8, 9}  # with a call, only the call is traced (REval)
     assert next_lines_of(t, 3) == {4, 8}
     assert next_lines_of(t, 4) == {5, 6}
     assert next_lines_of(t, 9) == {-1}
@@ -56,7 +56,10 @@ def test_try_finally_and_exception_mid_loop():
     t = trace_program(code, "f([5, 0, 1])")
     assert t.status is ExecStatus.ERROR and "ZeroDivisionError" in t.result.error
     assert 7 in coverage(t) and 8 not in coverage(t)
-    assert [s["out"].repr for s in states_after(t, 7)][-1] == "[2, 'done']"
+    assert [e.exception for e in t.events if e.line == 5] == [None, "ZeroDivisionError"]
+    # line 7 is the last state: REval reads it itself, with the locals from before it ran
+    assert t.events[-1].line == 7 and t.events[-1].event == "return"
+    assert [s["out"].repr for s in states_after(t, 7)] == ["[2]"]
 
 
 def test_recursion_records_every_frame():
