@@ -114,7 +114,9 @@ def test_literal_forms() -> None:
     assert verify_output("def f():\n    return 1+2j\n", "", "(1+2j)").correct
     assert verify_output("def f():\n    return set()\n", "", "set()").correct
     assert verify_output("def f():\n    return {3, 1}\n", "", "{1, 3}").correct
-    assert verify_output("def f():\n    return [(1, {'a': b'x'})]\n", "", "[(1, {'a': b'x'})]").correct
+    assert verify_output(
+        "def f():\n    return [(1, {'a': b'x'})]\n", "", "[(1, {'a': b'x'})]"
+    ).correct
 
 
 def test_safe_args_accepts_cruxeval_style_expressions() -> None:
@@ -138,5 +140,7 @@ def test_cruxeval_gold_both_directions(cruxeval_path) -> None:
     assert len(rows) == 800
     outs = verify_outputs([(r["code"], r["input"], r["output"]) for r in rows])
     ins = verify_inputs([(r["code"], r["output"], r["input"]) for r in rows])
-    bad = [r["id"] for r, o, i in zip(rows, outs, ins, strict=True) if not (o.correct and i.correct)]
+    bad = [
+        r["id"] for r, o, i in zip(rows, outs, ins, strict=True) if not (o.correct and i.correct)
+    ]
     assert bad == []
