@@ -1,1 +1,29 @@
-"""eval/benchmarks stage."""
+"""Benchmarks, one file each: load + official prompt + official extraction + official score."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stepcode.errors import ConfigError
+from stepcode.eval.benchmarks.base import Benchmark, EvalItem, SampleScore, ScoreReport
+
+NAMES = ("cruxeval-o", "cruxeval-i", "cruxeval-o-cot", "cruxeval-i-cot", "lcb", "lcb-cot")
+
+
+def get_benchmark(name: str, **opts: Any) -> Benchmark:
+    """A benchmark by name (``cruxeval-o``, ``cruxeval-i``, ``lcb``, with ``-cot`` variants)."""
+    from stepcode.eval.benchmarks.cruxeval import CRUXEval
+    from stepcode.eval.benchmarks.lcb import LiveCodeBenchExecution
+
+    cot = name.endswith("-cot")
+    base = name.removesuffix("-cot")
+    if base == "cruxeval-o":
+        return CRUXEval(mode="output", cot=cot, **opts)
+    if base == "cruxeval-i":
+        return CRUXEval(mode="input", cot=cot, **opts)
+    if base == "lcb":
+        return LiveCodeBenchExecution(cot=cot, **opts)
+    raise ConfigError(f"unknown benchmark {name!r}: choose from {', '.join(NAMES)}")
+
+
+__all__ = ["NAMES", "Benchmark", "EvalItem", "SampleScore", "ScoreReport", "get_benchmark"]

@@ -1,0 +1,47 @@
+"""``stepcode eval score`` (official generations files) and ``stepcode eval run`` (a model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from stepcode.cli import app
+
+console = Console()
+eval_app = typer.Typer(
+    help="Evaluate models on CRUXEval, LiveCodeBench execution and REval.", no_args_is_help=True
+)
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("score")
+def score(
+    benchmark: str = typer.Option(..., "--benchmark", help="cruxeval | lcb"),
+    mode: str = typer.Option("output", "--mode", help="cruxeval: output | input"),
+    generations: Path = typer.Option(
+        ..., "--generations", help="generations JSON in the official format"
+    ),
+    data: str | None = typer.Option(
+        None, "--data", help="local data file (default: the HF dataset)"
+    ),
+    out: Path = typer.Option(..., "--out", help="output directory"),
+    strict: bool = typer.Option(
+        False, "--strict", help="count anti-copy-skipped generations as failures"
+    ),
+    limit: int | None = typer.Option(None, "--limit", help="first N items only"),
+) -> None:
+    """Score an existing generations file; writes OUT/summary.json and OUT/samples.jsonl."""
+    from stepcode.eval.score import score_file
+
+    report = score_file(
+        benchmark, mode, generations, data, out, "strict" if strict else "official", limit
+    )
+    table = Table("metric", "value", title=f"{report.benchmark} ({report.mode} scoring)")
+    for k, v in report.summary.items():
+        table.add_row(k, f"{v:.2f}" if isinstance(v, float) else str(v))
+    console.print(table)
+    for note in report.notes:
+        console.print(f"[dim]{note}[/]")

@@ -1,0 +1,87 @@
+"""Score an existing generations file in a benchmark's official format; write summary + samples.
+
+* CRUXEval: ``{"sample_0": ["...", ...], ...}`` with already-extracted answers (output mode: the
+  literal; input mode: the ``f(...)`` call), exactly what ``evaluate_generations.py`` reads.
+* LiveCodeBench execution: the same dict keyed by ``id``, or a list (in id order) of lists of raw
+  generations; raw outputs are extracted with the official rule.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from stepcode.errors import DataError
+from stepcode.eval.benchmarks.base import EvalItem, ScoreMode, ScoreReport
+from stepcode.io import write_json, write_jsonl
+
+
+def read_generations(path: str | Path, items: Sequence[EvalItem]) -> dict[str, list[str]]:
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"generations file not found: {p}")
+    try:
+        raw = json.loads(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise DataError(f"{p}: not JSON ({e.msg} at line {e.lineno})") from None
+    if isinstance(raw, list):
+        if len(raw) != len(items):
+            raise DataError(f"{p}: {len(raw)} entries for {len(items)} items")
+        raw = {it.item_id: gs for it, gs in zip(items, raw, strict=True)}
+    if not isinstance(raw, dict):
+        raise DataError(f"{p}: expected a JSON object keyed by sample id")
+    out: dict[str, list[str]] = {}
+    for it in items:
+        gs = raw.get(it.item_id)
+        if gs is None:
+            raise DataError(
+                f"{p}: no generations for {it.item_id} (keys must be the dataset ids, e.g. sample_0)"
+            )
+        if isinstance(gs, str):
+            gs = [gs]
+        if not isinstance(gs, list) or not all(isinstance(g, str) for g in gs):
+            raise DataError(f"{p}: {it.item_id} must map to a list of strings")
+        out[it.item_id] = gs
+    return out
+
+
+def score_file(benchmark: str, mode: str, generations: str | Path, data: str | None, out_dir: str | Path,
+               score_mode: ScoreMode = "official", limit: int | None = None) -> ScoreReport:  # fmt: skip
+    """Score ``generations`` and write ``out_dir/summary.json`` and ``out_dir/samples.jsonl``."""
+    from stepcode.eval.benchmarks.cruxeval import load_cruxeval, score_generations
+    from stepcode.eval.benchmarks.lcb import extract_lcb, load_lcb, score_extracted
+
+    if not Path(generations).is_file():
+        raise DataError(f"generations file not found: {generations}")
+    if benchmark == "cruxeval":
+        if mode not in ("output", "input"):
+            raise DataError(f"--mode {mode!r}: CRUXEval needs output or input")
+        items = load_cruxeval(data, limit)
+        gens = read_generations(generations, items)
+        report = score_generations(f"cruxeval-{mode[0]}", mode, items, gens, gens, mode=score_mode)
+    elif benchmark == "lcb":
+        items = load_lcb(data, limit)
+        gens = read_generations(generations, items)
+        extracted = {k: [extract_lcb(g, cot=True) for g in gs] for k, gs in gens.items()}
+        report = score_extracted("lcb", items, gens, extracted, mode=score_mode)
+    else:
+        raise DataError(f"--benchmark {benchmark!r}: choose cruxeval or lcb")
+    write_report_files(report, out_dir)
+    return report
+
+
+def write_report_files(
+    report: ScoreReport, out_dir: str | Path, extra: Mapping[str, Any] | None = None
+) -> None:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = {"benchmark": report.benchmark, "score_mode": report.mode, **report.summary,
+               "notes": list(report.notes), **(extra or {})}  # fmt: skip
+    write_json(out / "summary.json", summary)
+    write_jsonl(out / "samples.jsonl", [
+        {"item_id": s.item_id, "sample_idx": s.sample_idx, "generation": s.generation, "extracted": s.extracted,
+         "correct": s.correct, "skipped": s.skipped, "reason": s.reason}
+        for s in report.samples
+    ])  # fmt: skip
