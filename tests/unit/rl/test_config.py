@@ -1,0 +1,66 @@
+"""TrainConfig: defaults are valid, operator mistakes fail fast with the value and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stepcode.config import config_to_dict, dump_config, load_config
+from stepcode.errors import ConfigError
+from stepcode.rl.config import GRPOConfig, RolloutConfig, TrainConfig
+
+
+def test_defaults_are_the_embedded_tiny_run() -> None:
+    cfg = TrainConfig()
+    assert cfg.model.path is None
+    assert cfg.grpo.mode == "bilevel"
+    assert cfg.total_steps == cfg.sft.steps + cfg.grpo.steps
+
+
+@pytest.mark.parametrize(
+    ("override", "fragment"),
+    [
+        ("rollout.group_size=1", "group_size=1"),
+        ("grpo.lam=-0.1", "grpo.lam=-0.1"),
+        ("grpo.clip_eps=1.5", "clip_eps"),
+        ("sft.lr=0", "sft.lr=0"),
+        ("data.levels=[7]", "data.levels"),
+        ("grpo.mode=outcome", "mode"),
+        ("rollout.temperature=0", "temperature"),
+    ],
+)
+def test_bad_values_raise_config_error_naming_the_key(override: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(TrainConfig, None, [override])
+    assert fragment in str(info.value)
+
+
+def test_unknown_key_is_rejected(tmp_path: Path) -> None:
+    p = tmp_path / "bad.yaml"
+    p.write_text("grpo:\n  lamda: 0.3\n")
+    with pytest.raises(ConfigError, match="lamda"):
+        load_config(TrainConfig, p)
+
+
+def test_overrides_and_file_compose(tmp_path: Path) -> None:
+    p = tmp_path / "c.yaml"
+    p.write_text("grpo:\n  mode: terminal\n  steps: 3\nsft:\n  steps: 5\n")
+    cfg = load_config(TrainConfig, p, ["grpo.steps=7", "run.seed=3"])
+    assert (cfg.grpo.mode, cfg.grpo.steps, cfg.sft.steps, cfg.run.seed) == ("terminal", 7, 5, 3)
+    assert cfg.total_steps == 12
+
+
+def test_dumped_config_loads_back_identical(tmp_path: Path) -> None:
+    cfg = load_config(TrainConfig, None, ["grpo.lam=0.5", "data.levels=[1,2]"])
+    dump_config(cfg, tmp_path / "config.yaml")
+    again = load_config(TrainConfig, tmp_path / "config.yaml")
+    assert config_to_dict(again) == config_to_dict(cfg)
+    assert again == cfg
+
+
+def test_sections_validate_on_direct_construction() -> None:
+    with pytest.raises(ConfigError):
+        RolloutConfig(group_size=0)
+    with pytest.raises(ConfigError):
+        GRPOConfig(kl_coef=-1.0)
