@@ -141,13 +141,23 @@ class SandboxPool:
             if worker in self._all:
                 self._all.remove(worker)
         if not self._closed:
-            self._add_worker()
+            try:
+                self._add_worker()
+            except SandboxError as e:  # the pool shrinks; request() fails loudly when empty
+                log.error("could not replace a sandbox worker: %s", e)
 
     def request(self, job: dict[str, Any], timeout_s: float) -> dict[str, Any]:
         """Send one job dict to an idle worker; a dead or hung worker yields a crash result."""
         if self._closed:
             raise SandboxError("sandbox pool is closed")
-        worker = self._idle.get()
+        while True:
+            try:
+                worker = self._idle.get(timeout=1.0)
+                break
+            except queue.Empty:
+                with self._lock:
+                    if not self._all:
+                        raise SandboxError("sandbox pool has no live workers") from None
         try:
             result = worker.request(job, timeout_s + _GRACE_S)
         except WorkerDied as e:
