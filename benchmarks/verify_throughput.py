@@ -1,0 +1,78 @@
+"""Verifier throughput: the 800 CRUXEval gold answers (output and input direction) verified in one
+batch through the warm pool (``verify_outputs`` / ``verify_inputs``) vs one-by-one ``run_program``
+(one isolated check in flight at a time) on the same rebuilt check jobs, measured in the same run.
+
+    python benchmarks/verify_throughput.py [--data PATH] [--serial-limit N]
+
+The serial baseline runs ``--serial-limit`` checks (default 100) and is scaled to 800 so the whole
+script takes seconds; the table says which numbers are scaled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from stepcode.execution import run_program
+from stepcode.rewards import verify_inputs, verify_outputs
+from stepcode.rewards.verify import input_check_job, output_check_job
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/benchmarks/cruxeval/cruxeval.jsonl"
+
+
+def time_batch(rows: list[dict], direction: str) -> tuple[float, int]:
+    """Seconds for one pooled batch over all rows, and how many verified correct."""
+    t = time.perf_counter()
+    if direction == "output":
+        verdicts = verify_outputs([(r["code"], r["input"], r["output"]) for r in rows])
+    else:
+        verdicts = verify_inputs([(r["code"], r["output"], r["input"]) for r in rows])
+    return time.perf_counter() - t, sum(v.correct for v in verdicts)
+
+
+def time_serial(rows: list[dict], direction: str) -> tuple[float, int]:
+    """Seconds for one ``run_program`` call per check, in sequence (the same trusted check code)."""
+    if direction == "output":
+        jobs = [output_check_job(r["code"], r["input"], r["output"]) for r in rows]
+    else:
+        jobs = [input_check_job(r["code"], r["output"], r["input"]) for r in rows]
+    t = time.perf_counter()
+    ok = 0
+    for job in jobs:
+        res = run_program(job.code, job.limits, call=job.call)
+        ok += res.ok and res.return_value == "True"
+    return time.perf_counter() - t, ok
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--serial-limit", type=int, default=100, help="checks for the serial baseline")
+    args = ap.parse_args()
+    if not args.data.is_file():
+        print(f"skipped: {args.data} not found (CRUXEval data lives in ../shared/benchmarks)")
+        return
+    rows = [json.loads(line) for line in args.data.read_text().splitlines() if line.strip()]
+    n = len(rows)
+    verify_outputs([(r["code"], r["input"], r["output"]) for r in rows[:20]])  # warm the pool
+
+    print(f"{'direction':<10}{'method':<34}{'checks':>8}{'correct':>9}{'seconds':>10}{'/s':>9}")
+    for direction in ("output", "input"):
+        b_s, b_ok = time_batch(rows, direction)
+        k = min(args.serial_limit, n)
+        s_s, s_ok = time_serial(rows[:k], direction)
+        s_scaled = s_s * n / k
+        print(
+            f"{direction:<10}{'batch (pool, verify_*s)':<34}{n:>8}{b_ok:>9}{b_s:>10.2f}{n / b_s:>9.1f}"
+        )
+        label = f"serial run_program (x{n / k:.0f} scaled)"
+        print(f"{direction:<10}{label:<34}{k:>8}{s_ok:>9}{s_scaled:>10.2f}{k / s_s:>9.1f}")
+        print(
+            f"{direction:<10}{'speed-up batch / serial':<34}{'':>8}{'':>9}{s_scaled / b_s:>9.1f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()
