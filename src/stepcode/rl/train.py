@@ -37,7 +37,13 @@ from stepcode.rl import checkpoint as ckpt
 from stepcode.rl.config import TrainConfig
 from stepcode.rl.evaluate import evaluate_policy
 from stepcode.rl.grpo import grpo_step, select_tasks
-from stepcode.rl.sft import build_examples, collate, sample_batch, sft_step
+from stepcode.rl.sft import (
+    build_examples,
+    collate,
+    load_teacher_completions,
+    sample_batch,
+    sft_step,
+)
 from stepcode.rl.taskset import load_or_build
 from stepcode.tasks import sft_target
 from stepcode.types import Task
@@ -84,11 +90,13 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> RunSummary:
     sink.truncate_after(state.step)
 
     if state.phase == "sft":
+        pairs = [(t, sft_target(t)) for t in sets.train]
+        if (
+            cfg.sft.teacher_jsonl
+        ):  # teacher reasoning that verifies by execution, beside the targets
+            pairs += load_teacher_completions(cfg.sft.teacher_jsonl, sets.train)
         examples = build_examples(
-            [t.prompt for t in sets.train],
-            [sft_target(t) for t in sets.train],
-            tok,
-            cfg.sft.max_len,
+            [t.prompt for t, _ in pairs], [c for _, c in pairs], tok, cfg.sft.max_len
         )
         for step in range(state.step, cfg.sft.steps):
             batch = collate(
@@ -129,8 +137,9 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> RunSummary:
             _after_step(
                 cfg, run_dir, sink, progress, "grpo", gstep, metrics, model, grpo_opt, None, state
             )
-        state = ckpt.TrainState(step=cfg.total_steps, phase="done", extra=state.extra)
-        ckpt.save_checkpoint(run_dir, model, grpo_opt, None, state)
+        if cfg.grpo.steps > 0:  # an SFT-only run stays resumable into GRPO (ablations branch here)
+            state = ckpt.TrainState(step=cfg.total_steps, phase="done", extra=state.extra)
+            ckpt.save_checkpoint(run_dir, model, grpo_opt, None, state)
 
     after, rows = _evaluate(cfg, model, tok, sets.eval)
     write_jsonl(run_dir / "samples" / "eval_after.jsonl", rows)
