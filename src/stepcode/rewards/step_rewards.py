@@ -6,7 +6,8 @@
   right), obtained by running the instrumented program on it.
 * Steps: predicted trace line ``k`` against ground-truth anchor ``k`` (by position): the name must
   match and the value must be equal as a literal with its type (``1 != 1.0 != True``); when the
-  ground truth is not a literal (e.g. an object repr) the texts are compared. Missing lines score
+  ground truth is not a literal (e.g. an object repr) the texts are compared, memory addresses
+  dropped (``tasks.templates.normalize_repr``). Missing lines score
   0; extra lines are not rewarded and make the audit say the steps were wrong.
 * White-box tasks: outcome = the assertion (as for output tasks); one step per question, scored by
   ``tasks.whitebox.score_answer`` (``value; type`` with type check, source line text, YES/NO).
@@ -34,6 +35,7 @@ from stepcode.errors import ConfigError
 from stepcode.execution import AnchorPolicy, Job, instrument
 from stepcode.rewards.parse import Parsed, parse_completion
 from stepcode.rewards.verify import CHECK_LIMITS, input_check_job, output_check_job, run_checks
+from stepcode.tasks.templates import normalize_repr
 from stepcode.tasks.whitebox import score_answer
 from stepcode.types import AnchorHit, Reward, Task, TaskKind, Verdict
 
@@ -194,7 +196,8 @@ def step_correct(predicted: tuple[str, str], truth: AnchorHit) -> float:
     try:
         want = ast.literal_eval(truth.value)
     except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
-        return 1.0 if value.strip() == truth.value.strip() else 0.0
+        same = normalize_repr(value.strip()) == normalize_repr(truth.value.strip())
+        return 1.0 if same else 0.0
     try:
         got = ast.literal_eval(value)
     except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):

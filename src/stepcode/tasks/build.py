@@ -168,7 +168,11 @@ def _task(
     prompt = templates.render_prompt(
         kind.value, style, shown, p.entry_point, p.input_args, p.output, policy.max_hits
     )
-    anchors: tuple[AnchorHit, ...] = tuple(run.anchors) if aligned else ()
+    anchors: tuple[AnchorHit, ...] = (
+        tuple(dataclasses.replace(a, value=templates.normalize_repr(a.value)) for a in run.anchors)
+        if aligned
+        else ()
+    )
     messages = (
         {"role": "system", "content": templates.SYSTEM},
         {"role": "user", "content": prompt},

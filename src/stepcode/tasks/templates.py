@@ -7,6 +7,10 @@ completion starts; the completion formats are in ``FORMATS``.
 
 from __future__ import annotations
 
+import re
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
 SYSTEM = "You are a Python expert. Simulate the execution of the program exactly; do not run it."
 
 INSTRUCTIONS = {
@@ -36,6 +40,12 @@ INSTRUCTIONS = {
         "<answer>...</answer>."
     ),
 }
+
+
+def normalize_repr(text: str) -> str:
+    """Drop memory addresses from default reprs (``<map object at 0x7f..>`` -> ``<map object>``):
+    they differ between runs, so neither a target nor a check may depend on them."""
+    return _ADDRESS.sub("", text)
 
 
 def program_block(code: str) -> str:

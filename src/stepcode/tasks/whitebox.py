@@ -24,6 +24,7 @@ import ast
 import random
 from collections import Counter
 
+from stepcode.tasks.templates import normalize_repr
 from stepcode.types import Question, Trace
 
 KINDS = ("value_type", "next_line", "coverage", "path")
@@ -92,7 +93,7 @@ def _value_type(trace: Trace, lines: list[str]) -> list[Question]:
             text = (f"What are the value and type of `{var}` after line {cur.line} "
                     f"(`{_src(lines, cur.line)}`) runs for the {_nth(k)} time? Answer `value; type`.")  # fmt: skip
             out.append(Question(kind="value_type", line=cur.line, var=var, occurrence=k, text=text,
-                                answers=(f"{state.repr}; {state.type}",)))  # fmt: skip
+                                answers=(f"{normalize_repr(state.repr)}; {state.type}",)))  # fmt: skip
     return out
 
 
@@ -179,7 +180,7 @@ def _same_value_type(answer: str, truth: str) -> bool:
     try:
         want = ast.literal_eval(t_value)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return value == t_value
+        return normalize_repr(value) == normalize_repr(t_value)
     if len(value) > 20_000:
         return False
     try:
