@@ -25,11 +25,59 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Iterator
+from operator import is_ as _is
 
 _SKIP_CLASSES = frozenset({"module", "function", "builtin_function_or_method"})
 _SCALARS = frozenset({int, float, bool, str, bytes, complex, type(None)})
 _PAYLOAD_CHARS = 6_000_000  # stop recording before the result JSON gets too big
 _LINE, _RET, _EXC = "line", "return", "exception"
+
+
+_SCALAR, _FLAT, _OTHER, _SKIP = 0, 1, 2, 3
+_FLAT_TYPES = frozenset({list, tuple, dict})
+
+
+def _kind_of(cls: type, value: object) -> int:
+    """How a local of this type is recorded (REval's filter: modules, functions, iterators out).
+
+    _SCALAR: immutable, one repr per object. _FLAT: list/tuple/dict, whose repr is reused while
+    it holds the very same scalar objects. _OTHER: repr at every event. _SKIP: not recorded.
+    """
+    if cls in _SCALARS:
+        return _SCALAR
+    if cls in _FLAT_TYPES:
+        return _FLAT
+    if cls.__name__ in _SKIP_CLASSES or isinstance(value, Iterator):
+        return _SKIP
+    return _OTHER
+
+
+def _items(value) -> tuple | None:
+    """What ``_same`` compares later: the items of a flat container of scalars, else None."""
+    if type(value) is dict:
+        keys, vals = tuple(value), tuple(value.values())
+        for item in keys + vals:
+            if type(item) not in _SCALARS:
+                return None
+        return (keys, vals)
+    for item in value:
+        if type(item) not in _SCALARS:
+            return None
+    return tuple(value)
+
+
+def _same(value, items: tuple | None) -> bool:
+    """``value`` still holds exactly the objects ``items`` recorded, in the same order."""
+    if items is None:
+        return False
+    if type(value) is dict:
+        keys, vals = items
+        return (
+            len(value) == len(keys)
+            and all(map(_is, value, keys))
+            and all(map(_is, value.values(), vals))
+        )
+    return len(value) == len(items) and all(map(_is, value, items))
 
 
 class Recorder:
@@ -50,7 +98,8 @@ class Recorder:
         self._frame_ids: dict[int, int] = {}
         self._frames: list[object] = []  # keep frames alive so ids stay unique
         self._chars = 0
-        self._scalar_cache: dict[int, tuple[object, list]] = {}
+        self._scalar_cache: dict[int, tuple] = {}  # id -> (value, desc, flat items)
+        self._kinds: dict[type, int] = {}
 
     # -- tracing -------------------------------------------------------------------------
     def start(self) -> None:
@@ -129,23 +178,34 @@ class Recorder:
     # -- values ----------------------------------------------------------------------------
     def _locals(self, frame) -> dict:
         out = {}
-        describe = self._describe
+        kinds = self._kinds
+        cache = self._scalar_cache
         for name, value in frame.f_locals.items():
-            if name[0] == "." or (name[:2] == "__" and name[-2:] == "__"):
+            if name[0] in "._" and (name[0] == "." or (name[:2] == "__" and name[-2:] == "__")):
                 continue  # comprehension iterators, module dunders, our anchor hook
             cls = type(value)
-            if cls in _SCALARS:
-                out[name] = describe(value)
-            elif cls.__name__ in _SKIP_CLASSES or isinstance(value, Iterator):
+            kind = kinds.get(cls)
+            if kind is None:
+                kind = kinds[cls] = _kind_of(cls, value)
+            if kind == _SKIP:
                 continue
-            else:
+            if kind == _OTHER:  # may have been mutated since the last event
                 out[name] = [self._repr(value), cls.__name__]
+                continue
+            hit = cache.get(id(value))
+            if hit is not None and hit[0] is value and (kind == _SCALAR or _same(value, hit[2])):
+                desc = hit[1]  # immutable, or a flat container whose items are the same objects
+                self._chars += len(desc[0])
+            else:
+                desc = [self._repr(value), cls.__name__]
+                cache[id(value)] = (value, desc, None if kind == _SCALAR else _items(value))
+            out[name] = desc
         for expr in self.watch:
             try:
                 value = eval(expr, frame.f_globals, dict(frame.f_locals))
             except BaseException:  # noqa: BLE001 - a watch that does not apply is just absent
                 continue
-            out[expr] = describe(value)
+            out[expr] = self._describe(value)
         return out
 
     def _describe(self, value: object) -> list:
@@ -154,7 +214,7 @@ class Recorder:
             if hit is not None and hit[0] is value:
                 return hit[1]
             desc = [self._repr(value), type(value).__name__]
-            self._scalar_cache[id(value)] = (value, desc)
+            self._scalar_cache[id(value)] = (value, desc, None)
             return desc
         return [self._repr(value), type(value).__name__]
 
