@@ -1,0 +1,67 @@
+"""White-box questions agree with the tracer, are capped and seeded, and are scored REval-style."""
+
+from __future__ import annotations
+
+from stepcode.execution import coverage, next_lines, trace_program
+from stepcode.tasks.whitebox import make_questions, score_answer
+from stepcode.types import Question
+
+CODE = (
+    "def f(xs):\n"
+    "    total = 0\n"
+    "    for x in xs:\n"
+    "        if x > 1:\n"
+    "            total += x\n"
+    "        else:\n"
+    "            total -= 100\n"
+    "    res = [total, 2.5]\n"
+    "    return res\n"
+)
+
+
+def _questions(seed: int = 0, n: int = 200) -> tuple[Question, ...]:
+    return make_questions(CODE, "f", trace_program(CODE, "f([2, 3])"), max_questions=n, seed=seed)
+
+
+def test_questions_agree_with_the_tracer() -> None:
+    trace = trace_program(CODE, "f([2, 3])")
+    qs = _questions()
+    lines = CODE.splitlines()
+    kinds = {q.kind for q in qs}
+    assert kinds == {"value_type", "next_line", "coverage", "path"}
+    cov = coverage(trace)
+    for q in qs:
+        if q.kind == "coverage":
+            assert q.answers == (("YES",) if q.line in cov else ("NO",))
+        if q.kind == "path":
+            want = {
+                lines[m - 1].strip() if m > 0 else "-1" for m in next_lines(trace).get(q.line, {-1})
+            }
+            assert set(q.answers) == want
+    never = [q for q in qs if q.kind == "coverage" and q.line == 7]
+    assert never and never[0].answers == ("NO",)
+    vt = {(q.line, q.var, q.occurrence): q.answers[0] for q in qs if q.kind == "value_type"}
+    assert vt[(5, "total", 1)] == "2; int" and vt[(5, "total", 2)] == "5; int"
+    assert vt[(8, "res", 1)] == "[5, 2.5]; list"
+
+
+def test_cap_and_determinism() -> None:
+    assert len(_questions(n=5)) == 5
+    assert _questions(seed=3, n=5) == _questions(seed=3, n=5)
+    assert len({_questions(seed=s, n=5) for s in range(6)}) > 1
+    assert make_questions(CODE, "f", trace_program(CODE, "f([2])"), max_questions=0) == ()
+
+
+def test_score_answer_rules() -> None:
+    vt = Question(kind="value_type", line=5, var="total", text="", answers=("2; int",))
+    assert score_answer(vt, "2; int") == 1.0
+    assert score_answer(vt, "`2; <class 'int'>`") == 1.0
+    assert score_answer(vt, "2.0; int") == 0.0  # typed literal equality
+    assert score_answer(vt, "2; float") == 0.0
+    assert score_answer(vt, "2") == 0.0
+    cov = Question(kind="coverage", line=7, text="", answers=("NO",))
+    assert score_answer(cov, "no") == 1.0 and score_answer(cov, "NO.") == 1.0
+    assert score_answer(cov, "YES") == 0.0 and score_answer(cov, "maybe") == 0.0
+    path = Question(kind="path", line=4, text="", answers=("for x in xs:", "total += x"))
+    assert score_answer(path, "  total += x ") == 1.0 and score_answer(path, "return res") == 0.0
+    assert score_answer(path, "\x00" * 10_000) == 0.0
