@@ -64,7 +64,9 @@ class _Gen:
         return repr("".join(r.choice(letters) for _ in range(r.randint(1, 2))))
 
     def fill(self, template: str, operands: Sequence[str]) -> str:
-        holes = {h: self.const(h) for h in ("k", "k2", "c", "c1", "c2") if "{" + h + "}" in template}
+        holes = {
+            h: self.const(h) for h in ("k", "k2", "c", "c1", "c2") if "{" + h + "}" in template
+        }
         return template.format(*operands, **holes)
 
     # -- expressions ---------------------------------------------------------------------
@@ -79,7 +81,9 @@ class _Gen:
             ops = [o for o in ops if o.result == result]
         return ops
 
-    def expr(self, env: Sequence[_Var], result: str | None = None, depth: int = 0) -> tuple[str, str] | None:
+    def expr(
+        self, env: Sequence[_Var], result: str | None = None, depth: int = 0
+    ) -> tuple[str, str] | None:
         ops = self.ops_for(result, env)
         if not ops:
             return None
@@ -87,7 +91,11 @@ class _Gen:
         operands = []
         for i, t in enumerate(op.args):
             inner = None
-            if i == 0 and depth < 1 and self.rng.random() < (0.35 if self.size == "paper" or self.level > 1 else 0.15):
+            if (
+                i == 0
+                and depth < 1
+                and self.rng.random() < (0.35 if self.size == "paper" or self.level > 1 else 0.15)
+            ):
                 inner = self.expr(env, t, depth + 1)  # nested call: f(g(x))
             if inner is None:
                 operands.append(self.rng.choice([v for v in env if v.type == t]).name)
@@ -111,7 +119,9 @@ class _Gen:
 
     def update(self, env: list[_Var], indent: str) -> list[str]:
         """Change an existing variable in place or by re-assignment (same type)."""
-        muts = [(t, v) for t, ty in MUTATIONS for v in env if v.type == ty and v.name.isidentifier()]
+        muts = [
+            (t, v) for t, ty in MUTATIONS for v in env if v.type == ty and v.name.isidentifier()
+        ]
         if self.level >= 2 and muts and self.rng.random() < 0.4:
             template, var = self.rng.choice(muts)
             return [f"{indent}{self.fill(template, [var.name])}"]
@@ -139,10 +149,19 @@ class _Gen:
             if iterable and self.rng.random() < 0.8:
                 src = self.rng.choice(iterable)
                 item = "ch" if src.type == "str" else "item"
-                item_t = {"str": "str", "lint": "int", "lstr": "str", "tuple": "int", "dict": "str"}[src.type]
+                item_t = {
+                    "str": "str",
+                    "lint": "int",
+                    "lstr": "str",
+                    "tuple": "int",
+                    "dict": "str",
+                }[src.type]
                 style = self.rng.random()
                 if style < 0.2:
-                    head, extra = f"for i, {item} in enumerate({src.name}):", [_Var(name="i", type="int")]
+                    head, extra = (
+                        f"for i, {item} in enumerate({src.name}):",
+                        [_Var(name="i", type="int")],
+                    )
                 elif style < 0.3:
                     head, extra = f"for {item} in reversed({src.name}):", []
                 else:
@@ -177,7 +196,9 @@ class _Gen:
             ps.append(_Var(name=_PARAM_NAMES[t], type=t))
         return ps
 
-    def function(self, name: str, params: list[_Var], depth: int, n_assign: int) -> tuple[list[str], str]:
+    def function(
+        self, name: str, params: list[_Var], depth: int, n_assign: int
+    ) -> tuple[list[str], str]:
         env = list(params)
         body: list[str] = []
         for _ in range(n_assign):
@@ -206,14 +227,24 @@ class _Gen:
         return "\n".join(lines) + "\n", params
 
 
-_PARAM_NAMES = {"str": "s", "lint": "nums", "int": "n", "lstr": "words", "dict": "d", "set": "items", "tuple": "t"}
+_PARAM_NAMES = {
+    "str": "s",
+    "lint": "nums",
+    "int": "n",
+    "lstr": "words",
+    "dict": "d",
+    "set": "items",
+    "tuple": "t",
+}
 
 
 def random_value(kind: str, rng: random.Random, size: Size = "small") -> object:
     """A random input of a generator type (ExecVerify's ranges for ``paper``)."""
     lo, hi = (2, 4) if size == "small" else (5, 15)
     ints = (0, 9) if size == "small" else (5, 20)
-    letters = string.ascii_lowercase[:6] if size == "small" else string.ascii_letters + string.digits
+    letters = (
+        string.ascii_lowercase[:6] if size == "small" else string.ascii_letters + string.digits
+    )
     if kind == "int":
         return rng.randint(*ints)
     if kind == "float":
@@ -226,7 +257,10 @@ def random_value(kind: str, rng: random.Random, size: Size = "small") -> object:
     if kind == "lstr":
         return [random_value("str", rng, size)[:3] for _ in range(rng.randint(lo, hi))]
     if kind == "dict":
-        return {str(random_value("str", rng, size))[:2]: rng.randint(*ints) for _ in range(rng.randint(lo, hi))}
+        return {
+            str(random_value("str", rng, size))[:2]: rng.randint(*ints)
+            for _ in range(rng.randint(lo, hi))
+        }
     if kind == "set":
         return set(random_value("lint", rng, size))
     if kind == "tuple":
@@ -234,7 +268,7 @@ def random_value(kind: str, rng: random.Random, size: Size = "small") -> object:
     raise ValueError(kind)
 
 
-def _render_args(values: Sequence[object]) -> str:
+def render_args(values: Sequence[object]) -> str:
     """Arguments as literal text; sets are printed sorted so the text does not depend on hashing."""
     parts = []
     for v in values:
@@ -258,8 +292,16 @@ def synthesize_candidates(level: int, n: int, seed: int, size: Size = "small") -
             code = ast.unparse(ast.parse(text)) + "\n"
         except SyntaxError:
             continue
-        args = _render_args([random_value(p.type, rng, size) for p in params])
-        out.append(Program(program_id=f"synth-L{level}-s{seed}-{i}", code=code, input_args=args, source="synth", level=level))
+        args = render_args([random_value(p.type, rng, size) for p in params])
+        out.append(
+            Program(
+                program_id=f"synth-L{level}-s{seed}-{i}",
+                code=code,
+                input_args=args,
+                source="synth",
+                level=level,
+            )
+        )
     return out
 
 
@@ -282,12 +324,18 @@ def verify_programs(programs: Sequence[Program], limits: Limits | None = None) -
     import dataclasses
 
     limits = limits or Limits(timeout_s=1.0, memory_mb=256)
-    jobs = [Job(code=p.code, call=f"{p.entry_point}({p.input_args})", limits=limits) for p in programs]
+    jobs = [
+        Job(code=p.code, call=f"{p.entry_point}({p.input_args})", limits=limits) for p in programs
+    ]
     first, second = run_jobs(jobs), run_jobs(jobs)
     kept = []
     for p, a, b in zip(programs, first, second, strict=True):
         ra, rb = a.result, b.result
-        if ra.status is not ExecStatus.OK or rb.status is not ExecStatus.OK or ra.return_value != rb.return_value:
+        if (
+            ra.status is not ExecStatus.OK
+            or rb.status is not ExecStatus.OK
+            or ra.return_value != rb.return_value
+        ):
             continue
         if ra.return_value is None or not _round_trips(ra.return_value):
             continue

@@ -1,0 +1,337 @@
+"""``build_dataset(cfg, out_dir)``: synthesize + load real code, verify inputs, filter, decontaminate,
+trace, make tasks, split, write (what ``stepcode data build`` runs).
+
+Stages (each one's output is checkpointed under ``out_dir/.work/`` keyed by the config hash, so an
+interrupted build continues where it stopped): ``programs`` (synthesis per level, real sources
+with execution-checked inputs), ``filters`` (size caps, exact/near duplicates, decontamination),
+``traces`` (tracer re-run; the traced return value must equal the verified output, no
+hash-order-dependent values), ``tasks`` (tasks stage; anchor-count cap), ``difficulty``
+(optional pass-count filter). ``output.write_outputs`` writes the JSONL, parquet and manifest.
+The same seed and config give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import hashlib
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from stepcode.config import config_to_dict
+from stepcode.data.config import DataBuildConfig
+from stepcode.data.filters import (
+    Contamination,
+    Decontaminator,
+    exact_key,
+    load_benchmark_programs,
+    near_key,
+)
+from stepcode.data.inputs import candidate_inputs
+from stepcode.data.sources import load_source
+from stepcode.data.synth import synthesize_programs, verify_programs
+from stepcode.execution import AnchorPolicy, trace_batch
+from stepcode.io import read_jsonl, write_json, write_jsonl
+from stepcode.tasks import make_tasks_batch
+from stepcode.types import ExecStatus, Limits, Program, Task, TaskKind, Trace, to_dict
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``: the CLI draws bars from it; the library never prints"""
+
+
+@dataclasses.dataclass
+class BuildState:
+    """Counters the manifest reports: per level / per filter, and timings per stage."""
+
+    removed: dict[str, int] = dataclasses.field(default_factory=dict)
+    per_level: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)
+    seconds: dict[str, float] = dataclasses.field(default_factory=dict)
+    contamination: list[Contamination] = dataclasses.field(default_factory=list)
+
+    def drop(self, reason: str, n: int = 1) -> None:
+        self.removed[reason] = self.removed.get(reason, 0) + n
+
+    def count(self, stage: str, programs: Sequence[Program]) -> None:
+        for p in programs:
+            lv = _level_key(p)
+            self.per_level.setdefault(lv, {})[stage] = self.per_level.get(lv, {}).get(stage, 0) + 1
+
+
+def _level_key(p: Program) -> str:
+    return f"L{p.level}" if p.level is not None else "real"
+
+
+def config_hash(cfg: DataBuildConfig) -> str:
+    return hashlib.sha256(json.dumps(config_to_dict(cfg), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _limits(cfg: DataBuildConfig) -> Limits:
+    return Limits(
+        timeout_s=cfg.timeout_s, memory_mb=256, max_trace_steps=cfg.filters.max_trace_steps + 1
+    )
+
+
+class _Checkpoints:
+    """``out_dir/.work/<config hash>/<name>.jsonl``: one stage's records, written atomically."""
+
+    def __init__(self, out_dir: Path, key: str) -> None:
+        self.dir = out_dir / ".work" / key
+
+    def get(self, name: str) -> list[dict[str, Any]] | None:
+        p = self.dir / f"{name}.jsonl"
+        return list(read_jsonl(p)) if p.is_file() else None
+
+    def put(self, name: str, records: Sequence[dict[str, Any]]) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        write_jsonl(self.dir / f"{name}.jsonl", records)
+
+
+def _cached_programs(
+    ck: _Checkpoints, name: str, make: Callable[[], list[Program]]
+) -> list[Program]:
+    got = ck.get(name)
+    if got is not None:
+        return [Program(**r) for r in got]
+    progs = make()
+    ck.put(name, [to_dict(p) for p in progs])
+    return progs
+
+
+def verify_real_inputs(programs: Sequence[Program], cfg: DataBuildConfig) -> list[Program]:
+    """Execution-checked inputs for real programs: up to ``inputs.per_program`` per program."""
+    cands: list[Program] = []
+    for p in programs:
+        rng = random.Random(f"{cfg.seed}:{p.program_id}")
+        texts = candidate_inputs(
+            p.code, p.entry_point, p.input_args, cfg.inputs.attempts, rng, cfg.inputs.size
+        )
+        cands += [
+            dataclasses.replace(p, program_id=f"{p.program_id}-i{k}", input_args=t)
+            for k, t in enumerate(texts)
+        ]
+    kept: dict[str, list[Program]] = {}
+    for v in verify_programs(cands, _limits(cfg)):
+        base = v.program_id.rsplit("-i", 1)[0]
+        if len(kept.setdefault(base, [])) < cfg.inputs.per_program and hash_order_free(v.output):
+            kept[base].append(v)
+    return [v for p in programs for v in kept.get(p.program_id, [])]
+
+
+def hash_order_free(text: str | None) -> bool:
+    """False when a value's repr may depend on PYTHONHASHSEED (a set of 2+ non-int items)."""
+    if text is None:
+        return True
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return "{'" not in text and '{"' not in text
+    return _order_free(value)
+
+
+def _order_free(v: object) -> bool:
+    if isinstance(v, set | frozenset):
+        return len(v) < 2 or all(isinstance(x, int) for x in v)
+    if isinstance(v, list | tuple):
+        return all(_order_free(x) for x in v)
+    if isinstance(v, dict):
+        return all(_order_free(x) for x in v.values())
+    return True
+
+
+def collect_programs(
+    cfg: DataBuildConfig, ck: _Checkpoints, st: BuildState, progress: Progress
+) -> list[Program]:
+    out: list[Program] = []
+    total = len(cfg.synth.levels) + len(cfg.sources)
+    for i, level in enumerate(cfg.synth.levels):
+        progress("synthesis", i, total)
+        out += _cached_programs(
+            ck, f"synth-L{level}",
+            lambda lv=level: synthesize_programs(lv, cfg.synth.per_level, cfg.seed, cfg.synth.size, _limits(cfg)),
+        )  # fmt: skip
+    for j, spec in enumerate(cfg.sources):
+        progress("execution", len(cfg.synth.levels) + j, total)
+
+        def make(spec=spec) -> list[Program]:
+            progs, skipped = load_source(spec)
+            st.drop("source_unusable", skipped)
+            return verify_real_inputs(progs, cfg)
+
+        out += _cached_programs(ck, f"source-{j}", make)
+    progress("execution", total, total)
+    st.count("verified", out)
+    return out
+
+
+def load_decontaminator(cfg: DataBuildConfig) -> Decontaminator | None:
+    d = cfg.decontam
+    named = [("cruxeval", d.cruxeval), ("lcb", d.lcb), ("reval", d.reval)]
+    named += [(Path(x).stem, x) for x in d.extra]
+    named = [(b, p) for b, p in named if p]
+    if not named:
+        return None
+    dec = Decontaminator(d.ngram)
+    for bench, path in named:
+        dec.add(bench, load_benchmark_programs(path, bench))
+    return dec
+
+
+def filter_programs(
+    programs: Sequence[Program], cfg: DataBuildConfig, dec: Decontaminator | None, st: BuildState
+) -> list[Program]:
+    """Size caps, hash-order check, exact + near duplicates (by base program), decontamination."""
+    f = cfg.filters
+    seen_exact: set[str] = set()
+    near_owner: dict[str, str] = {}
+    kept = []
+    for p in programs:
+        base = p.program_id.rsplit("-i", 1)[0] if p.level is None else p.program_id
+        if len(p.code) > f.max_code_chars or p.code.count("\n") > f.max_code_lines:
+            st.drop("too_long")
+            continue
+        if p.output is None or len(p.output) > f.max_output_chars:
+            st.drop("output_too_long")
+            continue
+        ek = exact_key(p.code + "\0" + (p.input_args or ""))
+        nk = near_key(p.code)
+        if f.dedup and (ek in seen_exact or near_owner.setdefault(nk, base) != base):
+            st.drop("duplicate")
+            continue
+        seen_exact.add(ek)
+        hit = dec.check(p.program_id, p.code) if dec is not None else None
+        if hit is not None:
+            st.contamination.append(hit)
+            st.drop(f"contaminated:{hit.benchmark}")
+            continue
+        kept.append(p)
+    st.count("filtered", kept)
+    return kept
+
+
+def trace_programs(
+    programs: Sequence[Program],
+    cfg: DataBuildConfig,
+    ck: _Checkpoints,
+    st: BuildState,
+    progress: Progress,
+) -> list[tuple[Program, Trace]]:
+    """Trace every program (chunked, checkpointed); keep the ones whose trace re-verifies."""
+    kept: list[tuple[Program, Trace]] = []
+    for start in range(0, len(programs), cfg.chunk):
+        progress("tracing", start, len(programs))
+        chunk = programs[start : start + cfg.chunk]
+        name = f"traces-{start // cfg.chunk}"
+        got = ck.get(name)
+        if got is None:
+            traces = trace_batch(
+                [(p.code, f"{p.entry_point}({p.input_args})") for p in chunk], _limits(cfg)
+            )
+            got = [
+                {"ok": _trace_ok(p, t, cfg), "trace": to_dict(t)}
+                for p, t in zip(chunk, traces, strict=True)
+            ]
+            ck.put(name, got)
+        for p, rec in zip(chunk, got, strict=True):
+            if rec["ok"] != "ok":
+                st.drop(rec["ok"])
+            else:
+                kept.append((p, trace_from_dict(rec["trace"])))
+    progress("tracing", len(programs), len(programs))
+    st.count("traced", [p for p, _ in kept])
+    return kept
+
+
+def _trace_ok(p: Program, t: Trace, cfg: DataBuildConfig) -> str:
+    if t.status is not ExecStatus.OK or t.return_value != p.output:
+        return "trace_mismatch"
+    if t.truncated or len(t.events) > cfg.filters.max_trace_steps:
+        return "trace_too_long"
+    if not all(hash_order_free(s.repr) for e in t.events for s in e.locals.values()):
+        return "hash_order_dependent"
+    return "ok"
+
+
+def trace_from_dict(d: dict[str, Any]) -> Trace:
+    from stepcode.types import ExecutionResult, TraceEvent, VarState
+
+    res = dict(d["result"])
+    res["status"] = ExecStatus(res["status"])
+    res["anchors"] = ()
+    events = tuple(
+        TraceEvent(**{**e, "locals": {k: VarState(**v) for k, v in e["locals"].items()}})
+        for e in d["events"]
+    )
+    return Trace(
+        code=d["code"],
+        call=d["call"],
+        result=ExecutionResult(**res),
+        events=events,
+        truncated=d["truncated"],
+    )
+
+
+def make_program_tasks(
+    pairs: Sequence[tuple[Program, Trace]], cfg: DataBuildConfig, st: BuildState, progress: Progress
+) -> list[tuple[Program, Trace, list[Task]]]:
+    """Tasks per program; drop programs over the anchor cap or with no task of a wanted kind."""
+    kinds = [TaskKind(k) for k in cfg.split.kinds]
+    cap = cfg.filters.max_anchor_lines
+    policy = AnchorPolicy(max_hits=cap + 1)
+    out = []
+    for start in range(0, len(pairs), cfg.chunk):
+        progress("tasks", start, len(pairs))
+        chunk = pairs[start : start + cfg.chunk]
+        per = make_tasks_batch(
+            [p for p, _ in chunk],
+            kinds,
+            policy=policy,
+            seed=cfg.seed,
+            limits=_limits(cfg),
+            template=cfg.split.template,
+        )
+        for (p, t), tasks in zip(chunk, per, strict=True):
+            if any(len(x.reference.anchors) > cap for x in tasks):
+                st.drop("too_many_anchors")
+            elif len({x.kind for x in tasks}) < len(kinds):
+                st.drop("no_task")
+            else:
+                out.append((p, t, tasks))
+    progress("tasks", len(pairs), len(pairs))
+    st.count("tasks", [p for p, _, _ in out])
+    return out
+
+
+def build_dataset(
+    cfg: DataBuildConfig, out_dir: str | Path, *, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Run the whole pipeline into ``out_dir``; returns the manifest (also ``manifest.json``)."""
+    from stepcode.data.difficulty import filter_by_difficulty
+    from stepcode.data.output import split_items, write_outputs
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    prog: Progress = progress or (lambda stage, done, total: None)
+    st = BuildState()
+    ck = _Checkpoints(out, config_hash(cfg))
+    dec = load_decontaminator(cfg)  # fail fast on a broken benchmark path, before any work
+    t0 = time.perf_counter()
+    programs = collect_programs(cfg, ck, st, prog)
+    t1 = time.perf_counter()
+    programs = filter_programs(programs, cfg, dec, st)
+    t2 = time.perf_counter()
+    pairs = trace_programs(programs, cfg, ck, st, prog)
+    t3 = time.perf_counter()
+    items = make_program_tasks(pairs, cfg, st, prog)
+    items = filter_by_difficulty(items, cfg.filters.difficulty, st)
+    t4 = time.perf_counter()
+    st.seconds = {"programs": t1 - t0, "filtering": t2 - t1, "tracing": t3 - t2, "tasks": t4 - t3}
+    splits = split_items(items, cfg)
+    manifest = write_outputs(out, cfg, splits, st)
+    write_json(out / "decontamination.json", [to_dict(c) for c in st.contamination])
+    return manifest

@@ -1,0 +1,184 @@
+"""Filters: identifier-normalised forms, exact/near-duplicate removal, size caps, decontamination.
+
+``normalize_code`` renames every non-builtin identifier (functions, parameters, variables) to
+``v0, v1, ...`` in first-use order and drops docstrings, so renamed copies compare equal.
+``near_key`` additionally blanks literal constants. ``Decontaminator`` indexes the n-grams
+(default 10) of the normalised token streams of benchmark programs (CRUXEval, LiveCodeBench
+execution, REval, or any jsonl / .py directory) and names, for a contaminated program, the
+benchmark item it overlaps. Attribute names (``.upper``) are kept: they are the operations.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import hashlib
+import io
+import json
+import keyword
+import tokenize
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from stepcode.errors import DataError
+
+_BUILTINS = frozenset(dir(builtins))
+_SKIP_TOKENS = {tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT}
+_SKIP_TOKENS |= {tokenize.ENDMARKER, tokenize.ENCODING}
+
+
+class _Renamer(ast.NodeTransformer):
+    def __init__(self, blank_constants: bool) -> None:
+        self.names: dict[str, str] = {}
+        self.blank = blank_constants
+
+    def _new(self, name: str) -> str:
+        if name in _BUILTINS or keyword.iskeyword(name):
+            return name
+        return self.names.setdefault(name, f"v{len(self.names)}")
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        node.id = self._new(node.id)
+        return node
+
+    def visit_arg(self, node: ast.arg) -> ast.AST:
+        node.arg = self._new(node.arg)
+        node.annotation = None
+        return node
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        node.name = self._new(node.name)
+        body = node.body
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            node.body = body[1:] or [ast.Pass()]
+        node.returns = None
+        self.generic_visit(node)
+        return node
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        if self.blank and not isinstance(node.value, bool) and node.value is not None:
+            return ast.Constant(value=type(node.value).__name__)
+        return node
+
+
+def normalize_code(code: str, *, blank_constants: bool = False) -> str | None:
+    """Identifier-normalised source (None when ``code`` does not parse)."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return None
+    tree = _Renamer(blank_constants).visit(tree)
+    return ast.unparse(tree)
+
+
+def normalized_tokens(code: str) -> list[str]:
+    """Token strings of the normalised program (falls back to raw tokens when it does not parse)."""
+    text = normalize_code(code) or code
+    try:
+        toks = tokenize.generate_tokens(io.StringIO(text).readline)
+        return [t.string for t in toks if t.type not in _SKIP_TOKENS]
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return text.split()
+
+
+def exact_key(code: str) -> str:
+    return hashlib.sha1(code.strip().encode()).hexdigest()
+
+
+def near_key(code: str) -> str:
+    """Equal for programs that differ only in identifiers, constants, docstrings, formatting."""
+    norm = normalize_code(code, blank_constants=True) or code.strip()
+    return hashlib.sha1(norm.encode()).hexdigest()
+
+
+def ngrams(tokens: Sequence[str], n: int) -> set[int]:
+    """Hashes of all length-``n`` windows (the whole sequence when it is shorter)."""
+    if len(tokens) < n:
+        return {hash(("short", *tokens))} if tokens else set()
+    return {hash(tuple(tokens[i : i + n])) for i in range(len(tokens) - n + 1)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Contamination:
+    """Why a program was removed: the benchmark item it shares an n-gram with."""
+
+    program_id: str
+    benchmark: str
+    item_id: str
+    shared_ngrams: int
+
+
+class Decontaminator:
+    """n-gram index over benchmark programs; ``check`` names the first overlapping item."""
+
+    def __init__(self, n: int = 10) -> None:
+        self.n = n
+        self.index: dict[int, tuple[str, str]] = {}
+        self.counts: dict[str, int] = {}
+
+    def add(self, benchmark: str, items: Iterable[tuple[str, str]]) -> None:
+        """Index ``(item_id, code)`` pairs of one benchmark."""
+        k = 0
+        for item_id, code in items:
+            for g in ngrams(normalized_tokens(code), self.n):
+                self.index.setdefault(g, (benchmark, item_id))
+            k += 1
+        self.counts[benchmark] = self.counts.get(benchmark, 0) + k
+
+    def check(self, program_id: str, code: str) -> Contamination | None:
+        hits: dict[tuple[str, str], int] = {}
+        for g in ngrams(normalized_tokens(code), self.n):
+            if g in self.index:
+                hits[self.index[g]] = hits.get(self.index[g], 0) + 1
+        if not hits:
+            return None
+        (bench, item), count = max(hits.items(), key=lambda kv: (kv[1], kv[0]))
+        return Contamination(
+            program_id=program_id, benchmark=bench, item_id=item, shared_ngrams=count
+        )
+
+
+def load_benchmark_programs(path: str, benchmark: str) -> list[tuple[str, str]]:
+    """``(item_id, code)`` from a jsonl file (``code`` key), a .py directory or an HF dataset."""
+    p = Path(path)
+    if p.is_dir():
+        return [(f.name, f.read_text(errors="replace")) for f in sorted(p.rglob("*.py"))]
+    if p.is_file():
+        out = []
+        for i, line in enumerate(p.read_text().splitlines()):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise DataError(
+                    f"decontam {benchmark}: {p}:{i + 1} is not JSON ({e.msg})"
+                ) from None
+            code = rec.get("code") or rec.get("program") or ""
+            item = (
+                rec.get("id") or rec.get("task_id") or rec.get("question_id") or rec.get("idx") or i
+            )
+            if code:
+                out.append((str(item), str(code)))
+        return out
+    if "/" in path and not path.startswith((".", "/")):
+        return _hf_programs(path, benchmark)
+    raise DataError(
+        f"decontam {benchmark}: {path} is neither a file, a directory nor a dataset name"
+    )
+
+
+def _hf_programs(name: str, benchmark: str) -> list[tuple[str, str]]:
+    import datasets  # lazy: heavy
+
+    try:
+        ds = datasets.load_dataset(name, split="test")
+    except Exception as e:  # noqa: BLE001 - loader failures are operator errors here
+        raise DataError(
+            f"decontam {benchmark}: cannot load {name!r} ({type(e).__name__}: {e})"
+        ) from None
+    col = "code" if "code" in ds.column_names else None
+    if col is None:
+        raise DataError(f"decontam {benchmark}: {name!r} has no 'code' column ({ds.column_names})")
+    return [(str(r.get("id", i)), r[col]) for i, r in enumerate(ds)]
