@@ -28,11 +28,14 @@ import time
 NOBODY = 65534
 RESULT_CAP = 8 << 20  # bytes of result JSON accepted from a child
 RETURN_REPR_CAP = 10_000
+# Modules imported once in the worker so that children get them for free. Left out on purpose:
+# modules that register fork handlers (threading, random and what imports them: subprocess,
+# tempfile, statistics, socket's users...), which every fork would then pay for; a program that
+# imports them pays the import in its own child.
 _PRELOAD = (
     "collections", "itertools", "functools", "math", "re", "string", "heapq", "bisect", "typing",
-    "copy", "operator", "random", "json", "datetime", "decimal", "fractions", "statistics",
-    "ast", "array", "textwrap", "unicodedata", "dataclasses", "enum", "hashlib", "calendar",
-    "socket", "subprocess", "threading", "time", "traceback",
+    "copy", "operator", "json", "datetime", "decimal", "fractions", "ast", "array", "textwrap",
+    "unicodedata", "dataclasses", "enum", "hashlib", "calendar", "time", "traceback", "_weakrefset",
 )  # fmt: skip
 
 
@@ -81,15 +84,21 @@ def _anchor_recorder(cap: int, max_repr: int):
     return __stepcode_anchor__, hits, state
 
 
-def _load_tracehook():
-    import importlib.util
-
+def _compile_tracehook():
+    """The tracer's code object, compiled once in the worker and run only in tracing children
+    (it imports ``threading``, whose fork handler would otherwise slow every fork)."""
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_tracehook.py")
-    spec = importlib.util.spec_from_file_location("_stepcode_tracehook", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    with open(path, encoding="utf-8") as f:
+        return compile(f.read(), path, "exec")
+
+
+def _exec_tracehook(code):
+    import types
+
+    mod = types.ModuleType("_stepcode_tracehook")
+    mod.__file__ = code.co_filename
+    sys.modules[mod.__name__] = mod
+    exec(code, mod.__dict__)
     return mod
 
 
@@ -194,6 +203,8 @@ def _child_main(job: dict, out_w: int, err_w: int, res_w: int, cwd: str, traceho
         os.closerange(4, 4096)
         if "import" in job["code"] or "import" in (job.get("call") or ""):
             _preimport(job["code"], job.get("call"))
+        if job.get("trace") and tracehook is not None:
+            tracehook = _exec_tracehook(tracehook)
         limits = job["limits"]
         mem = limits["memory_mb"] << 20
         cpu = max(1, int(limits["timeout_s"] + 0.999)) + 1
@@ -348,10 +359,9 @@ MS_BIND, MS_REC = 4096, 16384
 
 
 def _libc():
-    import ctypes
-    import ctypes.util
+    import ctypes  # not ctypes.util: it imports subprocess and threading
 
-    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def _setup_private_tmp() -> bool:
@@ -416,7 +426,36 @@ def _can_drop_uid() -> bool:
     return os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0
 
 
+def _add_site_paths() -> None:
+    """The worker runs with ``-S`` (site's ``.pth`` imports pull in threading and random): put the
+    site-packages dirs and the plain directory lines of their ``.pth`` files on ``sys.path``,
+    executing nothing from them."""
+    import site  # under -S, importing site does not run site.main()
+
+    for sitedir in site.getsitepackages():
+        if not os.path.isdir(sitedir) or sitedir in sys.path:
+            continue
+        sys.path.append(sitedir)
+        for name in sorted(os.listdir(sitedir)):
+            if not name.endswith(".pth"):
+                continue
+            try:
+                with open(os.path.join(sitedir, name), encoding="utf-8") as f:
+                    lines = f.read().splitlines()
+            except (OSError, UnicodeDecodeError):
+                continue
+            for line in lines:
+                line = line.strip()
+                if not line or line.startswith(("#", "import ", "import\t")):
+                    continue
+                path = os.path.join(sitedir, line)
+                if os.path.isdir(path) and path not in sys.path:
+                    sys.path.append(path)
+
+
 def main() -> None:
+    if sys.flags.no_site:
+        _add_site_paths()
     private_tmp = "--private-tmp" in sys.argv and _setup_private_tmp()
     hidden = _expose_interpreter() if private_tmp else []
     drop_uid = _can_drop_uid()
@@ -426,12 +465,11 @@ def main() -> None:
 
     gc.freeze()  # keep the collector from touching (and so copying) the worker's pages in children
     try:
-        tracehook = _load_tracehook()
-    except (ImportError, OSError, SyntaxError):
+        tracehook = _compile_tracehook()
+    except (OSError, SyntaxError, ValueError):
         tracehook = None
-    import tempfile
-
-    base_dir = tempfile.mkdtemp(prefix="stepcode-sbx-")
+    base_dir = os.path.join("/tmp", f"stepcode-sbx-{os.urandom(8).hex()}")
+    os.mkdir(base_dir, 0o700)
     os.chmod(base_dir, 0o711)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     hello = {

@@ -59,9 +59,9 @@ def detect_isolation() -> IsolationReport:
     notes: list[str] = []
     if prefix is None:
         notes.append("unshare unavailable or not permitted: no network/mount namespace")
-        argv = (sys.executable, "-I", str(CHILD))
+        argv = (sys.executable, "-I", "-S", str(CHILD))
     else:
-        argv = (*prefix, sys.executable, "-I", str(CHILD), "--private-tmp")
+        argv = (*prefix, sys.executable, "-I", "-S", str(CHILD), "--private-tmp")
     hello = start_worker_probe(argv)
     for hidden in hello.get("hidden_dirs", ()):
         notes.append(f"{hidden} is hidden from programs except the interpreter's own files")
