@@ -155,6 +155,7 @@ def collect_programs(
             ck, f"synth-L{level}",
             lambda lv=level: synthesize_programs(lv, cfg.synth.per_level, cfg.seed, cfg.synth.size, _limits(cfg)),
         )  # fmt: skip
+    progress("synthesis", len(cfg.synth.levels), total)
     for j, spec in enumerate(cfg.sources):
         progress("execution", len(cfg.synth.levels) + j, total)
 
