@@ -4,7 +4,8 @@ batch through the warm pool (``verify_outputs`` / ``verify_inputs``) vs one-by-o
 
     python benchmarks/verify_throughput.py [--data PATH] [--serial-limit N]
 
-The serial baseline runs ``--serial-limit`` checks (default 100) and is scaled to 800 so the whole
+A last row times ``score_batch`` (outcome checks + step scoring) on the 800 output-aligned gold
+completions. The serial baseline runs ``--serial-limit`` checks (default 100) and is scaled to 800 so the whole
 script takes seconds; the table says which numbers are scaled.
 """
 
@@ -16,8 +17,10 @@ import time
 from pathlib import Path
 
 from stepcode.execution import run_program
-from stepcode.rewards import verify_inputs, verify_outputs
+from stepcode.rewards import score_batch, verify_inputs, verify_outputs
 from stepcode.rewards.verify import input_check_job, output_check_job
+from stepcode.tasks import make_tasks_batch, sft_target
+from stepcode.types import Program, TaskKind
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/benchmarks/cruxeval/cruxeval.jsonl"
 
@@ -72,6 +75,22 @@ def main() -> None:
         print(
             f"{direction:<10}{'speed-up batch / serial':<34}{'':>8}{'':>9}{s_scaled / b_s:>9.1f}x"
         )
+
+    time_scoring(rows)
+
+
+def time_scoring(rows: list[dict]) -> None:
+    """``score_batch`` over the output-aligned gold completions (2 pooled batches inside)."""
+    progs = [Program(program_id=r["id"], code=r["code"], input_args=r["input"], output=r["output"])
+             for r in rows]  # fmt: skip
+    tasks = [t for ts in make_tasks_batch(progs, [TaskKind.OUTPUT_ALIGNED]) for t in ts]
+    gold = [sft_target(t) for t in tasks]
+    t = time.perf_counter()
+    rewards = score_batch(tasks, gold)
+    dt = time.perf_counter() - t
+    ok = sum(r.scalar == 1.0 for r in rewards)
+    label = "score_batch (aligned gold)"
+    print(f"{'aligned':<10}{label:<34}{len(tasks):>8}{ok:>9}{dt:>10.2f}{len(tasks) / dt:>9.1f}")
 
 
 if __name__ == "__main__":
