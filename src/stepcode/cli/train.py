@@ -23,8 +23,14 @@ app.add_typer(config_app, name="config")
 def _load(config: Path | None, overrides: list[str], out: Path | None):
     from stepcode.rl.config import TrainConfig
 
+    from stepcode.cli import fail
+    from stepcode.errors import ConfigError
+
     sets = list(overrides) + ([f"run.out={out}"] if out is not None else [])
-    return load_config(TrainConfig, config, sets)
+    try:
+        return load_config(TrainConfig, config, sets)
+    except ConfigError as e:
+        raise fail(str(e)) from None
 
 
 @app.command()
