@@ -21,10 +21,9 @@ app.add_typer(config_app, name="config")
 
 
 def _load(config: Path | None, overrides: list[str], out: Path | None):
-    from stepcode.rl.config import TrainConfig
-
     from stepcode.cli import fail
     from stepcode.errors import ConfigError
+    from stepcode.rl.config import TrainConfig
 
     sets = list(overrides) + ([f"run.out={out}"] if out is not None else [])
     try:
