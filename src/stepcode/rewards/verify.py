@@ -3,7 +3,9 @@
 The check is rebuilt from the trusted program plus the *parsed* piece of the answer, re-serialised
 from its value (never pasted model text): the predicted output must be a literal, the predicted
 input the literal arguments of exactly one call. So a prediction cannot close the call, add
-statements, exit, rebind ``f``, patch builtins or bring an always-equal object. The comparison
+statements, exit, rebind ``f``, patch builtins or bring an always-equal object. A predicted
+input's arguments are evaluated first, then ``f`` runs from a fresh execution of the program,
+so arguments that mutate module state (``SEEN.append(1) or 1``) cannot change what ``f`` sees. The comparison
 runs inside the sandbox (``f`` may return any object): Python ``==``, plus with ``strict=True``
 REval's type rule (``1 != 1.0 != True``, recursively through containers).
 """
@@ -57,20 +59,33 @@ def input_check_job(code: str, output: str, predicted_input_args: str, *, entry:
     if not is_literal(output):
         return Verdict(correct=False, reason="bad_reference_output")
     expected = canonical_literal(ast.literal_eval(output))
-    return _check_job(code, f"{entry}({args})", expected, strict, limits)
+    call = f"__stepcode_fresh({code!r})[{entry!r}](*__stepcode_args[0], **__stepcode_args[1])"
+    args_expr = f"(lambda *a, **k: (a, k))({args})"
+    return _check_job(code, call, expected, strict, limits, args_expr=args_expr)
 
 
-def _check_job(code: str, call: str, expected: str, strict: bool, limits: Limits) -> Job:
+_FRESH = """
+def __stepcode_fresh(src):
+    ns = {"__name__": __name__, "__builtins__": __builtins__}
+    exec(compile(src, "<program>", "exec"), ns)
+    return ns
+"""
+
+
+def _check_job(code: str, call: str, expected: str, strict: bool, limits: Limits,
+               *, args_expr: str | None = None) -> Job:  # fmt: skip
+    """``args_expr`` (input checks): evaluated into ``__stepcode_args`` before ``call`` runs."""
     compare = (
         "__stepcode_same(__stepcode_got, __stepcode_want)"
         if strict
         else "__stepcode_got == __stepcode_want"
     )
     check = (
-        f"{code}\n{_STRICT_EQ if strict else ''}\n"
+        f"{code}\n{_STRICT_EQ if strict else ''}\n{_FRESH if args_expr else ''}\n"
         f"def __stepcode_check():\n"
         f"    __stepcode_want = {expected}\n"
-        f"    __stepcode_got = {call}\n"
+        + (f"    __stepcode_args = {args_expr}\n" if args_expr else "")
+        + f"    __stepcode_got = {call}\n"
         f"    return bool({compare}) is True\n"
     )
     return Job(code=check, call="__stepcode_check()", limits=limits)
