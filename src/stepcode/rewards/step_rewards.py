@@ -62,7 +62,12 @@ class RewardConfig:
         if self.combine not in ("terminal", "mean", "gated"):
             raise ConfigError(f"combine={self.combine!r}: use terminal, mean or gated")
         if min(self.w_final, self.w_steps, self.alpha, self.format_bonus) < 0:
-            raise ConfigError("reward weights must be >= 0")
+            raise ConfigError(
+                f"w_final={self.w_final}, w_steps={self.w_steps}, alpha={self.alpha}, "
+                f"format_bonus={self.format_bonus}: reward weights must be >= 0"
+            )
+        if self.alpha > 1:
+            raise ConfigError(f"alpha={self.alpha}: the gated share of the steps must be in [0, 1]")
 
 
 def score_completion(task: Task, completion: str, cfg: RewardConfig = RewardConfig()) -> Reward:  # noqa: B008

@@ -57,11 +57,13 @@ def make_tasks_batch(
     seed: int = 0,
     limits: Limits = Limits(),
     template: Style = "compact",
+    traces: Sequence[Trace | None] | None = None,
 ) -> list[list[Task]]:
     """One list of tasks per program, in ``kinds`` order. A kind is left out for a program it
     cannot serve: no verified input/output (all kinds), does not parse or its instrumented run
     does not reproduce ``output`` (aligned kinds), its traced run fails or yields no question
-    (white-box)."""
+    (white-box). ``traces``: per program, a trace of its call the caller already has (``None``
+    entries are traced here); white-box questions are drawn from it."""
     if template not in ("compact", "full"):
         raise ConfigError(f"template={template!r}: use compact or full")
     try:
@@ -70,7 +72,9 @@ def make_tasks_batch(
         raise ConfigError(f"{e}: task kinds are {[k.value for k in TaskKind]}") from None
     usable = [p.input_args is not None and p.output is not None for p in programs]
     insts = _instrument_all(programs, usable, policy, limits) if _wants(kinds, _ALIGNED) else {}
-    traces = _trace_all(programs, usable, limits) if TaskKind.WHITEBOX in kinds else {}
+    if traces is not None and len(traces) != len(programs):
+        raise ConfigError(f"traces has {len(traces)} entries for {len(programs)} programs")
+    traces_by = _trace_all(programs, usable, limits, traces) if TaskKind.WHITEBOX in kinds else {}
     out: list[list[Task]] = []
     for i, p in enumerate(programs):
         tasks: list[Task] = []
@@ -79,8 +83,8 @@ def make_tasks_batch(
                 if i in insts:
                     tasks.append(_task(p, kind, *insts[i], policy, template))
             elif kind is TaskKind.WHITEBOX:
-                qs = make_questions(p.code, p.entry_point, traces[i], max_questions=max_questions,
-                                    seed=seed) if i in traces else ()  # fmt: skip
+                qs = make_questions(p.code, p.entry_point, traces_by[i], max_questions=max_questions,
+                                    seed=seed) if i in traces_by else ()  # fmt: skip
                 if qs:
                     tasks.append(_whitebox_task(p, qs, template))
             else:
@@ -118,15 +122,22 @@ def _instrument_all(
     }
 
 
-def _trace_all(programs: Sequence[Program], usable: list[bool], limits: Limits) -> dict[int, Trace]:
-    idx = [i for i, ok in enumerate(usable) if ok]
+def _trace_all(
+    programs: Sequence[Program],
+    usable: list[bool],
+    limits: Limits,
+    given: Sequence[Trace | None] | None,
+) -> dict[int, Trace]:
+    """index -> trace of the verified call (given ones reused), for runs that reproduce ``output``."""
+    have = {i: t for i, t in enumerate(given or ()) if t is not None and usable[i]}
+    idx = [i for i, ok in enumerate(usable) if ok and i not in have]
     items = [
         (programs[i].code, f"{programs[i].entry_point}({programs[i].input_args})") for i in idx
     ]
-    traces = trace_batch(items, limits) if items else []
+    have.update(zip(idx, trace_batch(items, limits) if items else [], strict=True))
     return {
         i: t
-        for i, t in zip(idx, traces, strict=True)
+        for i, t in sorted(have.items())
         if t.result.ok and not t.truncated and t.return_value == programs[i].output
     }
 

@@ -92,3 +92,21 @@ def test_render_chat_uses_the_tokenizer_template(tasks: dict[TaskKind, Task]) ->
     text = render_chat(tasks[TaskKind.OUTPUT], tok)
     assert tasks[TaskKind.OUTPUT].prompt in text
     assert text != tasks[TaskKind.OUTPUT].prompt
+
+
+def test_given_traces_are_reused() -> None:
+    from stepcode.execution import trace_program
+
+    other = "def f(xs):\n    return 12\n"  # a different run: its questions must show up
+    given = trace_program(other, "f([1, 2, 3])")
+    mine = make_tasks_batch([PROG], [TaskKind.WHITEBOX], traces=[given], max_questions=50)[0][0]
+    fresh = make_tasks_batch([PROG], [TaskKind.WHITEBOX], traces=[None], max_questions=50)[0][0]
+
+    def covered(t: Task) -> set[int]:
+        return {
+            q.line for q in t.reference.questions if q.kind == "coverage" and q.answers == ("YES",)
+        }
+
+    assert covered(mine) == {2} and covered(fresh) == {2, 3, 4, 5, 6}
+    with pytest.raises(ConfigError, match="traces"):
+        make_tasks_batch([PROG], [TaskKind.WHITEBOX], traces=[])
