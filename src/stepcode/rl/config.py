@@ -108,6 +108,13 @@ class RolloutConfig:
         )
         _check(self.tasks_per_step >= 1, f"rollout.tasks_per_step={self.tasks_per_step}: >= 1")
         _check(self.temperature > 0, f"rollout.temperature={self.temperature}: must be > 0")
+        _check(0 < self.top_p <= 1, f"rollout.top_p={self.top_p}: must be in (0, 1]")
+        _check(self.max_new_tokens >= 1, f"rollout.max_new_tokens={self.max_new_tokens}: >= 1")
+
+    @property
+    def samples_per_step(self) -> int:
+        """N = B * G completions sampled, scored and trained on per GRPO step."""
+        return self.tasks_per_step * self.group_size
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -28,6 +28,7 @@ def test_defaults_are_the_embedded_tiny_run() -> None:
         ("data.levels=[7]", "data.levels"),
         ("grpo.mode=outcome", "mode"),
         ("rollout.temperature=0", "temperature"),
+        ("rollout.top_p=0", "top_p"),
     ],
 )
 def test_bad_values_raise_config_error_naming_the_key(override: str, fragment: str) -> None:
@@ -49,6 +50,7 @@ def test_overrides_and_file_compose(tmp_path: Path) -> None:
     cfg = load_config(TrainConfig, p, ["grpo.steps=7", "run.seed=3"])
     assert (cfg.grpo.mode, cfg.grpo.steps, cfg.sft.steps, cfg.run.seed) == ("terminal", 7, 5, 3)
     assert cfg.total_steps == 12
+    assert cfg.rollout.samples_per_step == cfg.rollout.tasks_per_step * cfg.rollout.group_size
 
 
 def test_dumped_config_loads_back_identical(tmp_path: Path) -> None:
