@@ -217,5 +217,5 @@ def score_extracted(name: str, items: Sequence[EvalItem], generations: Mapping[s
         name, items, generations, extracted,
         program=lambda it, g: f"{BASE_IMPORTS}\n{it.data['code']}\nassert {it.data['output']} == {g}",
         skip=lambda it, g: it.data["input"] in g,
-        mode=mode, ks=(1,),
+        mode=mode, ks=(1,), fill="empty",
     )  # fmt: skip
