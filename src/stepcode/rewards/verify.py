@@ -21,17 +21,23 @@ from stepcode.rewards.safe_args import check_call
 from stepcode.types import ExecStatus, Limits, Verdict
 
 CHECK_LIMITS = Limits(timeout_s=3.0, memory_mb=512)
+# strict = plain ``==`` and the same types all the way down (set elements and dict keys by their
+# own type; inside a set element only ``==``), so it never accepts what ``==`` rejects.
 _STRICT_EQ = """
+def __stepcode_tagged(s):
+    return {(type(x), x) for x in s}
+
 def __stepcode_same(a, b):
-    if type(a) is not type(b):
+    if type(a) is not type(b) or not bool(a == b):
         return False
     if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(__stepcode_same(x, y) for x, y in zip(a, b))
+        return all(__stepcode_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, (set, frozenset)):
+        return __stepcode_tagged(a) == __stepcode_tagged(b)
     if isinstance(a, dict):
-        return a.keys() == b.keys() and all(__stepcode_same(a[k], b[k]) for k in a)
-    if isinstance(a, float):
-        return abs(a - b) < 1e-6 or a == b
-    return bool(a == b)
+        kb = {(type(k), k): v for k, v in b.items()}
+        return all((type(k), k) in kb and __stepcode_same(v, kb[(type(k), k)]) for k, v in a.items())
+    return True
 """
 
 
