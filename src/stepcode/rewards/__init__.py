@@ -5,6 +5,7 @@
 """
 
 from stepcode.rewards.parse import Parsed, parse_completion
+from stepcode.rewards.safe_args import check_call
 from stepcode.rewards.step_rewards import (
     RewardConfig,
     audit_summary,
@@ -18,6 +19,7 @@ __all__ = [
     "Parsed",
     "RewardConfig",
     "audit_summary",
+    "check_call",
     "parse_completion",
     "score_batch",
     "score_completion",
