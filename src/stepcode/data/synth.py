@@ -197,10 +197,15 @@ class _Gen:
         return ps
 
     def function(
-        self, name: str, params: list[_Var], depth: int, n_assign: int
+        self, name: str, params: list[_Var], depth: int, n_assign: int, pre: Sequence[_Var] = ()
     ) -> tuple[list[str], str]:
+        """``pre``: calls (as ``_Var(name=expr, type)``) assigned first (level 6: the helper)."""
         env = list(params)
         body: list[str] = []
+        for call in pre:
+            var = _Var(name=self.new_name(), type=call.type)
+            body.append(f"    {var.name} = {call.name}")
+            env.append(var)
         for _ in range(n_assign):
             body += self.assign(env, "    ")
         if depth:
@@ -220,9 +225,7 @@ class _Gen:
             lines += helper + [""]
             env_extra.append(_Var(name=f"g({params[0].name})", type=ret_t))
         n_assign = self.rng.randint(2, 3) if self.level <= 2 else 1
-        env_params = params + env_extra
-        body, _ = self.function("f", env_params, depth, n_assign)
-        body[0] = f"def f({', '.join(p.name for p in params)}):"
+        body, _ = self.function("f", params, depth, n_assign, pre=env_extra)
         lines += body
         return "\n".join(lines) + "\n", params
 
