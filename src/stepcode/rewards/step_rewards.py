@@ -215,8 +215,13 @@ def _same(a: object, b: object) -> bool:
         return False
     if isinstance(a, list | tuple):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))  # type: ignore[arg-type]
+    if isinstance(a, set | frozenset):  # elements by their own type: {1} != {1.0} != {True}
+        return {(type(x), x) for x in a} == {(type(y), y) for y in b}  # type: ignore[attr-defined]
     if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)  # type: ignore[attr-defined,index]
+        kb = {(type(k), k): v for k, v in b.items()}  # type: ignore[attr-defined]
+        return len(a) == len(kb) and all(
+            (type(k), k) in kb and _same(v, kb[(type(k), k)]) for k, v in a.items()
+        )
     return a == b
 
 

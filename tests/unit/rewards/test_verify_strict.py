@@ -29,3 +29,18 @@ def test_strict_types_all_the_way_down() -> None:
     items = [(IDENTITY, value, pred) for value, pred, _, _ in cases]
     assert [v.correct for v in verify_outputs(items)] == [c[2] for c in cases]
     assert [v.correct for v in verify_outputs(items, strict=True)] == [c[3] for c in cases]
+
+
+def test_step_values_typed_inside_sets_and_dict_keys() -> None:
+    from stepcode.rewards import step_correct
+    from stepcode.types import AnchorHit
+
+    cases = [  # (truth, predicted, right)
+        ("{1}", "{1.0}", 0.0),
+        ("{1: 2}", "{True: 2}", 0.0),
+        ("{1: 2}", "{1: 2, 3: 4}", 0.0),
+        ("{1, 2}", "{2, 1}", 1.0),
+        ("{1: 2, 'a': [1.5]}", "{'a': [1.5], 1: 2}", 1.0),
+    ]
+    for truth, pred, want in cases:
+        assert step_correct(("x", pred), AnchorHit(name="x", value=truth)) == want, (truth, pred)
