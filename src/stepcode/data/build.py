@@ -177,7 +177,7 @@ def load_decontaminator(cfg: DataBuildConfig) -> Decontaminator | None:
     named = [(b, p) for b, p in named if p]
     if not named:
         return None
-    dec = Decontaminator(d.ngram)
+    dec = Decontaminator(d.ngram, d.min_overlap)
     for bench, path in named:
         dec.add(bench, load_benchmark_programs(path, bench))
     return dec

@@ -124,7 +124,9 @@ class FilterSection:
 @dataclass(frozen=True, kw_only=True)
 class DecontamSection:
     ngram: int = 10
-    """n-gram length over normalised tokens; a shared n-gram removes the program"""
+    """n-gram length over normalised tokens"""
+    min_overlap: float = 0.5
+    """share of the smaller program's n-grams that must match one benchmark item to remove it"""
     cruxeval: str = ""
     """CRUXEval jsonl (``code`` field) or HF dataset name; empty: skip"""
     lcb: str = ""
@@ -137,6 +139,10 @@ class DecontamSection:
     def __post_init__(self) -> None:
         if self.ngram < 3:
             raise ConfigError(f"decontam.ngram={self.ngram}: use >= 3 (default 10)")
+        if not 0.0 < self.min_overlap <= 1.0:
+            raise ConfigError(
+                f"decontam.min_overlap={self.min_overlap}: must be in (0, 1] (default 0.5)"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -101,42 +101,60 @@ def ngrams(tokens: Sequence[str], n: int) -> set[int]:
 
 @dataclass(frozen=True, kw_only=True)
 class Contamination:
-    """Why a program was removed: the benchmark item it shares an n-gram with."""
+    """Why a program was removed: the benchmark item it shares most n-grams with."""
 
     program_id: str
     benchmark: str
     item_id: str
     shared_ngrams: int
+    overlap: float
+    """shared n-grams / n-grams of the smaller of the two programs"""
 
 
 class Decontaminator:
-    """n-gram index over benchmark programs; ``check`` names the first overlapping item."""
+    """n-gram index over benchmark programs; ``check`` names the most overlapping item.
 
-    def __init__(self, n: int = 10) -> None:
+    A program is contaminated when it shares at least ``min_overlap`` of the n-grams of the
+    smaller of (program, item) with one benchmark item: after identifier normalisation every
+    ``def v0(v1): v2 = ...`` opening looks alike, so one shared n-gram alone is not evidence.
+    """
+
+    def __init__(self, n: int = 10, min_overlap: float = 0.5) -> None:
         self.n = n
-        self.index: dict[int, tuple[str, str]] = {}
+        self.min_overlap = min_overlap
+        self.index: dict[int, list[int]] = {}
+        self.items: list[tuple[str, str, int]] = []  # (benchmark, item_id, n-gram count)
         self.counts: dict[str, int] = {}
 
     def add(self, benchmark: str, items: Iterable[tuple[str, str]]) -> None:
         """Index ``(item_id, code)`` pairs of one benchmark."""
-        k = 0
         for item_id, code in items:
-            for g in ngrams(normalized_tokens(code), self.n):
-                self.index.setdefault(g, (benchmark, item_id))
-            k += 1
-        self.counts[benchmark] = self.counts.get(benchmark, 0) + k
+            grams = ngrams(normalized_tokens(code), self.n)
+            k = len(self.items)
+            self.items.append((benchmark, item_id, len(grams)))
+            for g in grams:
+                self.index.setdefault(g, []).append(k)
+            self.counts[benchmark] = self.counts.get(benchmark, 0) + 1
 
     def check(self, program_id: str, code: str) -> Contamination | None:
-        hits: dict[tuple[str, str], int] = {}
-        for g in ngrams(normalized_tokens(code), self.n):
-            if g in self.index:
-                hits[self.index[g]] = hits.get(self.index[g], 0) + 1
-        if not hits:
-            return None
-        (bench, item), count = max(hits.items(), key=lambda kv: (kv[1], kv[0]))
-        return Contamination(
-            program_id=program_id, benchmark=bench, item_id=item, shared_ngrams=count
-        )
+        grams = ngrams(normalized_tokens(code), self.n)
+        hits: dict[int, int] = {}
+        for g in grams:
+            for k in self.index.get(g, ()):
+                hits[k] = hits.get(k, 0) + 1
+        best: Contamination | None = None
+        for k, count in sorted(hits.items()):
+            bench, item, size = self.items[k]
+            overlap = count / max(1, min(size, len(grams)))
+            if overlap >= self.min_overlap and (best is None or overlap > best.overlap):
+                best = Contamination(
+                    program_id=program_id,
+                    benchmark=bench,
+                    item_id=item,
+                    shared_ngrams=count,
+                    overlap=overlap,
+                )
+        return best
 
 
 def load_benchmark_programs(path: str, benchmark: str) -> list[tuple[str, str]]:
