@@ -26,6 +26,8 @@ import sys
 import time
 
 NOBODY = 65534
+PR_SET_PDEATHSIG = 1
+_PDEATHSIG: list = [None]  # libc prctl, bound in main() when ctypes can reach libc
 RESULT_CAP = 8 << 20  # bytes of result JSON accepted from a child
 RETURN_REPR_CAP = 10_000
 # Modules imported once in the worker so that children get them for free. Left out on purpose:
@@ -223,6 +225,12 @@ def _child_main(job: dict, out_w: int, err_w: int, res_w: int, cwd: str, traceho
             os.setuid(NOBODY)
         if job.get("no_fork", True):
             resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
+        # die with the worker (set after the uid change, which clears it); if the worker is
+        # already gone, stop here rather than run unsupervised
+        if _PDEATHSIG[0] is not None:
+            _PDEATHSIG[0](PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != job["worker_pid"]:
+            os._exit(70)
         # the worker's environment is already scrubbed (pool.py); its sys.stdout/stderr objects are
         # empty between jobs and now write to the program's pipes; stdin had read-ahead, so reopen
         sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
@@ -308,7 +316,7 @@ def _run_job(job: dict, base_dir: str, seq: int, tracehook, drop_uid: bool) -> d
     os.mkdir(cwd, 0o700)
     if drop_uid:
         os.chown(cwd, NOBODY, NOBODY)
-    job = {**job, "drop_uid": drop_uid}
+    job = {**job, "drop_uid": drop_uid, "worker_pid": os.getpid()}
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     res_r, res_w = os.pipe()
@@ -459,6 +467,10 @@ def main() -> None:
     private_tmp = "--private-tmp" in sys.argv and _setup_private_tmp()
     hidden = _expose_interpreter() if private_tmp else []
     drop_uid = _can_drop_uid()
+    try:
+        _PDEATHSIG[0] = _libc().prctl
+    except (OSError, AttributeError):
+        pass
     for name in _PRELOAD:
         __import__(name)
     import gc
