@@ -186,6 +186,7 @@ def test_format_bonus_and_strict_types(tasks: dict[TaskKind, Task]) -> None:
     assert score_completion(t, as_float, RewardConfig(strict_types=True)).outcome == 0.0
 
 
+@pytest.mark.slow  # ~8 s alone, > 20 s on a loaded 2-core machine
 def test_cruxeval_gold_scores_one_both_directions(cruxeval_path) -> None:
     rows = [json.loads(line) for line in cruxeval_path.read_text().splitlines() if line.strip()]
     programs = [Program(program_id=r["id"], code=r["code"], input_args=r["input"], output=r["output"],

@@ -135,6 +135,7 @@ def test_reserialised_not_pasted() -> None:
     assert got == "1, [2, 3]"
 
 
+@pytest.mark.slow  # ~8 s alone, > 20 s on a loaded 2-core machine
 def test_cruxeval_gold_both_directions(cruxeval_path) -> None:
     rows = [json.loads(line) for line in cruxeval_path.read_text().splitlines() if line.strip()]
     assert len(rows) == 800
