@@ -28,7 +28,7 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 def cruxeval_evaluate_score(gs: list[str], c: str, i: str, o: str, mode: str) -> list[bool]:
     results = []
     for g in gs:
-        if mode == "input" and "f(" not in g:
+        if mode == "input" and "f(" not in g:  # noqa: SIM114 (kept as the official code)
             pass
         elif mode == "output" and f"f({i})" in g:
             pass
@@ -39,13 +39,15 @@ def cruxeval_evaluate_score(gs: list[str], c: str, i: str, o: str, mode: str) ->
     return results
 
 
-def lcb_evaluate_score(gs: list[str], c: str, i: str, o: str, base_imports: str) -> list[bool]:
+def lcb_evaluate_score(
+    gs: list[str], c: str, i: str, o: str, base_imports: str, timeout: float = 3.0
+) -> list[bool]:
     results = []
     for g in gs:
         if i in g:
             pass
         else:
-            results.append(check_correctness(f"{base_imports}\n{c}\nassert {o} == {g}"))
+            results.append(check_correctness(f"{base_imports}\n{c}\nassert {o} == {g}", timeout))
     if len(results) == 0:
         results = [False] * len(gs)
     return results

@@ -33,6 +33,7 @@ def score_asserts(
     mode: ScoreMode,
     ks: Sequence[int] = (1, 5),
     fill: Literal["no_pass", "empty"] = "no_pass",
+    limits: Limits = OFFICIAL_LIMITS,
 ) -> ScoreReport:
     plans: list[tuple[EvalItem, int, str, str | None, bool]] = []
     jobs = []
@@ -44,7 +45,7 @@ def score_asserts(
             skipped = skip(item, text)
             plans.append((item, j, gen, ext, skipped))
             if not skipped:
-                jobs.append(Job(code=program(item, text), call=PASS_CALL, limits=OFFICIAL_LIMITS))
+                jobs.append(Job(code=program(item, text), call=PASS_CALL, limits=limits))
     runs = iter(run_jobs(jobs)) if jobs else iter(())
     samples = []
     for item, j, gen, ext, skipped in plans:

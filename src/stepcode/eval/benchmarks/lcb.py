@@ -8,7 +8,7 @@
   after ``==``; then cut at ``[/ANSWER]`` or keep the first line.
 * Scoring: ``compute_code_execution_metrics.py``: a generation containing the input call is
   skipped (dropped; all skipped -> all False); the rest run ``BASE_IMPORTS + code + assert
-  {output} == {g}`` (3 s). pass@1 = mean c/n x100. Defaults n 10, temperature 0.2, top_p 0.95,
+  {output} == {g}`` (official 3 s; we allow 10 s for the numpy/pandas import, ``LCB_LIMITS``). pass@1 = mean c/n x100. Defaults n 10, temperature 0.2, top_p 0.95,
   max_tokens 2000, stop ``###`` (the vLLM runner's).
 """
 
@@ -23,8 +23,12 @@ from typing import Any, Literal
 from stepcode.errors import DataError
 from stepcode.eval.benchmarks.assert_scoring import score_asserts
 from stepcode.eval.benchmarks.base import EvalItem, ScoreMode, ScoreReport, hf_rows
+from stepcode.types import Limits
 
 HF_DATASET = "livecodebench/execution-v2"
+LCB_LIMITS = Limits(timeout_s=10.0, memory_mb=2048)
+"""official: 3 s, but that includes importing numpy + pandas (BASE_IMPORTS), which alone takes
+1-4 s on a loaded machine; 10 s keeps gold answers from timing out (programs here are tiny)"""
 SYSTEM = (
     "You are an expert at Python programming, code execution, test case generation, and fuzzing."
 )
@@ -161,10 +165,8 @@ def extract_lcb(generation: str, cot: bool) -> str:
         out = out.split("[ANSWER]")[1].strip()
     if "==" in out:
         out = out.split("==")[1].strip()
-    if "[/ANSWER]" in out:
-        out = out.split("[/ANSWER]")[0].strip()
-    else:
-        out = out.split("\n")[0].strip()
+    cut = "[/ANSWER]" if "[/ANSWER]" in out else "\n"
+    out = out.split(cut)[0].strip()
     return out.strip()
 
 
@@ -217,5 +219,5 @@ def score_extracted(name: str, items: Sequence[EvalItem], generations: Mapping[s
         name, items, generations, extracted,
         program=lambda it, g: f"{BASE_IMPORTS}\n{it.data['code']}\nassert {it.data['output']} == {g}",
         skip=lambda it, g: it.data["input"] in g,
-        mode=mode, ks=(1,), fill="empty",
+        mode=mode, ks=(1,), fill="empty", limits=LCB_LIMITS,
     )  # fmt: skip
