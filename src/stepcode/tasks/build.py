@@ -143,8 +143,14 @@ def _trace_all(
 
 
 def _whitebox_task(p: Program, questions: tuple[Question, ...], style: Style) -> Task:
+    lines = [
+        q.text
+        if style == "full"
+        else templates.compact_question(q.kind, q.line, q.occurrence, q.var)
+        for q in questions
+    ]
     prompt = templates.render_whitebox_prompt(
-        style, p.code, p.entry_point, p.input_args or "", [q.text for q in questions]
+        style, p.code, p.entry_point, p.input_args or "", lines
     )
     return Task(
         task_id=f"{p.program_id or 'p'}:{TaskKind.WHITEBOX.value}",

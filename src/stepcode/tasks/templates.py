@@ -73,9 +73,47 @@ def numbered_block(code: str) -> str:
     return f"<code>\n{body}</code>\n"
 
 
+QUESTIONS = {
+    "value_type": (
+        "What are the value and type of `{var}` after line {line} (`{src}`) runs for the {nth} "
+        "time? Answer `value; type`."
+    ),
+    "next_line": (
+        "Which line runs right after line {line} (`{src}`) has run for the {nth} time? Answer "
+        "with its source text, or -1 if the run ends."
+    ),
+    "coverage": "Is line {line} (`{src}`) executed? Answer YES or NO.",
+    "path": (
+        "If line {line} (`{src}`) is executed, which line runs next? Answer with its source "
+        "text, or -1 if it never runs or the run ends after it."
+    ),
+}
+COMPACT_QUESTIONS = {  # for tiny models: the same question, a few tokens long
+    "value_type": "{var} after L{line} #{k}?",
+    "next_line": "next after L{line} #{k}?",
+    "coverage": "L{line} runs?",
+    "path": "next after L{line}?",
+}
+
+
+def question_text(kind: str, line: int, src: str, k: int = 1, var: str | None = None) -> str:
+    """The full-style text of a white-box question (stored in ``Question.text``)."""
+    return QUESTIONS[kind].format(line=line, src=src, nth=_nth(k), var=var)
+
+
+def compact_question(kind: str, line: int, k: int = 1, var: str | None = None) -> str:
+    return COMPACT_QUESTIONS[kind].format(line=line, k=k, var=var)
+
+
+def _nth(k: int) -> str:
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
+
+
 def render_whitebox_prompt(
     style: str, code: str, entry: str, input_args: str, questions: list[str]
 ) -> str:
+    """``questions``: the question lines as the style wants them (``Question.text`` for full)."""
     body = numbered_block(code) + question_line("output", entry, input_args, "")
     body += "".join(f"Q{k}: {q}\n" for k, q in enumerate(questions, 1))
     if style == "compact":

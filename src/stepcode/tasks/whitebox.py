@@ -24,6 +24,7 @@ import ast
 import random
 from collections import Counter
 
+from stepcode.tasks import templates
 from stepcode.tasks.templates import normalize_repr
 from stepcode.types import Question, Trace
 
@@ -90,8 +91,7 @@ def _value_type(trace: Trace, lines: list[str]) -> list[Question]:
             if (old is not None and old.repr == state.repr) or state.repr.endswith("..."):
                 continue
             k = seen[cur.line]
-            text = (f"What are the value and type of `{var}` after line {cur.line} "
-                    f"(`{_src(lines, cur.line)}`) runs for the {_nth(k)} time? Answer `value; type`.")  # fmt: skip
+            text = templates.question_text("value_type", cur.line, _src(lines, cur.line), k, var)
             out.append(Question(kind="value_type", line=cur.line, var=var, occurrence=k, text=text,
                                 answers=(f"{normalize_repr(state.repr)}; {state.type}",)))  # fmt: skip
     return out
@@ -111,8 +111,7 @@ def _next_line(trace: Trace, lines: list[str]) -> list[Question]:
         if not jump or nxt == cur.line or len(src) <= 5:
             continue
         k = seen[cur.line]
-        text = (f"Which line runs right after line {cur.line} (`{src}`) has run for the {_nth(k)} "
-                "time? Answer with its source text, or -1 if the run ends.")  # fmt: skip
+        text = templates.question_text("next_line", cur.line, src, k)
         answer = _src(lines, nxt) if nxt > 0 else "-1"
         out.append(Question(kind="next_line", line=cur.line, occurrence=k, text=text,
                             answers=(answer,)))  # fmt: skip
@@ -125,7 +124,7 @@ def _coverage(trace: Trace, lines: list[str], body: list[int]) -> list[Question]
         Question(
             kind="coverage",
             line=n,
-            text=f"Is line {n} (`{_src(lines, n)}`) executed? Answer YES or NO.",
+            text=templates.question_text("coverage", n, _src(lines, n)),
             answers=("YES" if n in covered else "NO",),
         )  # fmt: skip
         for n in body
@@ -140,15 +139,9 @@ def _path(trace: Trace, lines: list[str], body: list[int]) -> list[Question]:
     out = []
     for n in body:
         answers = sorted({_src(lines, m) if m > 0 else "-1" for m in nexts.get(n, {-1})})
-        text = (f"If line {n} (`{_src(lines, n)}`) is executed, which line runs next? Answer with "
-                "its source text, or -1 if it never runs or the run ends after it.")  # fmt: skip
+        text = templates.question_text("path", n, _src(lines, n))
         out.append(Question(kind="path", line=n, text=text, answers=tuple(answers)))
     return out
-
-
-def _nth(k: int) -> str:
-    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
-    return f"{k}{suffix}"
 
 
 def score_answer(question: Question, answer: str) -> float:

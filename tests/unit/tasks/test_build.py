@@ -110,3 +110,14 @@ def test_given_traces_are_reused() -> None:
     assert covered(mine) == {2} and covered(fresh) == {2, 3, 4, 5, 6}
     with pytest.raises(ConfigError, match="traces"):
         make_tasks_batch([PROG], [TaskKind.WHITEBOX], traces=[])
+
+
+def test_whitebox_prompt_styles() -> None:
+    compact = make_tasks(PROG, [TaskKind.WHITEBOX], max_questions=4)[0]
+    full = make_tasks(PROG, [TaskKind.WHITEBOX], max_questions=4, template="full")[0]
+    assert compact.reference.questions == full.reference.questions  # same questions, same seed
+    assert "1\tdef f(xs):\n" in compact.prompt  # original line numbers are shown
+    assert compact.prompt.count("\nQ") == full.prompt.count("\nQ") == 4
+    assert len(compact.prompt) < len(full.prompt) - 200
+    for q in full.reference.questions:
+        assert q.text in full.prompt
