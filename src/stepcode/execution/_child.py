@@ -372,6 +372,30 @@ def _libc():
     return ctypes.CDLL(None, use_errno=True)
 
 
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+_KEEP_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noatime": 1024,
+               "nodiratime": 2048, "relatime": 1 << 21}  # fmt: skip
+
+
+def _remount_readonly() -> bool:
+    """In a private mount namespace (root): every mount read-only, keeping its nosuid/nodev/
+    noexec flags. True when ``/`` itself is read-only afterwards. The fresh tmpfs mounts made
+    after this (``/tmp`` ...) stay writable."""
+    libc = _libc()
+    root_ok = False
+    with open("/proc/self/mountinfo", encoding="utf-8") as f:
+        rows = [line.split() for line in f]
+    for row in rows:
+        point = row[4].encode().decode("unicode_escape").encode("latin-1")
+        flags = MS_REMOUNT | MS_BIND | MS_RDONLY
+        for opt in row[5].split(","):
+            flags |= _KEEP_FLAGS.get(opt, 0)
+        ok = libc.mount(None, point, None, flags, None) == 0
+        if point == b"/":
+            root_ok = ok
+    return root_ok and not os.access("/", os.W_OK)  # access() reports EROFS even for root
+
+
 def _setup_private_tmp() -> bool:
     """In a private mount namespace (root): fresh tmpfs over the world-writable dirs."""
     libc = _libc()
@@ -464,6 +488,7 @@ def _add_site_paths() -> None:
 def main() -> None:
     if sys.flags.no_site:
         _add_site_paths()
+    readonly_fs = "--private-tmp" in sys.argv and _remount_readonly()
     private_tmp = "--private-tmp" in sys.argv and _setup_private_tmp()
     hidden = _expose_interpreter() if private_tmp else []
     drop_uid = _can_drop_uid()
@@ -488,6 +513,7 @@ def main() -> None:
         "ready": True,
         "drop_uid": drop_uid,
         "private_tmp": private_tmp,
+        "readonly_fs": readonly_fs,
         "hidden_dirs": hidden,
         "pid": os.getpid(),
     }

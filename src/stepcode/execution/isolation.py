@@ -2,6 +2,8 @@
 
 Layers, outermost first:
   * ``network_namespace``: workers run under ``unshare --net`` (no interfaces but a down loopback).
+  * ``readonly_fs``: in that mount namespace every mount is remounted read-only (for root too),
+    so the only writable places are the fresh tmpfs mounts below (the run's cwd lives there).
   * ``private_tmp``: workers run in a private mount namespace with fresh tmpfs over ``/tmp``,
     ``/var/tmp`` and ``/dev/shm``, so nothing a program writes there reaches the host.
   * ``unprivileged_uid``: each child drops to uid/gid 65534 (nobody) when the worker is root, so it
@@ -69,6 +71,7 @@ def detect_isolation() -> IsolationReport:
         notes.append("not root (or setuid refused): children keep the caller's uid")
     layers = {
         "network_namespace": prefix is not None,
+        "readonly_fs": bool(hello.get("readonly_fs")),
         "private_tmp": bool(hello.get("private_tmp")),
         "unprivileged_uid": bool(hello.get("drop_uid")),
         "rlimits": True,

@@ -1,21 +1,28 @@
 """Run untrusted Python and report what happened: ``run_program`` / ``run_job`` / ``run_batch``.
 
 Every run is a fresh child process forked from a warm worker (``pool.py``, ``_child.py``) with:
-a wall-clock deadline (soft: an exception inside the program at 90 %, then a process-group
-SIGKILL), a CPU-time rlimit, an address-space cap, no new processes or threads, file-size and
-open-file caps, capped stdout/stderr, a scrubbed environment, a private temp cwd (deleted after),
-stdin closed; and, where the host allows (``isolation.detect_isolation``): no network, private
-/tmp, an unprivileged uid. Bad programs become statuses; ``SandboxError`` means the sandbox
-itself failed.
+a wall-clock deadline (soft: an exception inside the program at 90 %, so partial traces and
+anchors come back; then a process-group SIGKILL), a CPU-time rlimit, an address-space cap, no
+new processes (RLIMIT_NPROC=0, which binds because the child drops to uid ``nobody``), file-size
+and open-file caps, capped stdout/stderr, a scrubbed environment, a private temp cwd (deleted
+after), stdin at EOF, death with its worker (PR_SET_PDEATHSIG); and, where the host allows
+(``isolation.detect_isolation`` reports each layer, nothing is assumed): no network (empty
+network namespace), the whole filesystem read-only (mount namespace) except fresh tmpfs mounts
+over /tmp, /var/tmp and /dev/shm, an unprivileged uid. Bad programs become statuses;
+``SandboxError`` means the sandbox itself failed.
+
+Return values: ``repr`` of ``eval(call)``, cut at 10,000 characters (``...<truncated>``), a
+larger cap than ``Limits.max_repr_chars`` (which bounds trace/anchor values).
 
 What is NOT isolated:
-  * the program can read any file its uid may read (the host filesystem is visible, read-only for
-    the unprivileged uid; for root-run hosts without the uid drop it is writable);
-  * CPU caches and timing side channels; other sandbox runs are sequential per worker only;
-  * without ``unshare`` the network is reachable; without the uid drop ``RLIMIT_NPROC`` does not
-    bind for root, so forks are not blocked there (the process-group kill still reaps them);
-  * no seccomp syscall filter and no container/VM: this is defence in depth, not a security
-    boundary for hostile humans.
+  * the program can read any file its uid may read (the host filesystem is visible, read-only;
+    private ancestors of the interpreter such as a 0700 ``/root`` are hidden but for the
+    interpreter's own directories);
+  * CPU caches and timing side channels; the kernel is shared (no seccomp filter, no container
+    or VM): this is defence in depth, not a boundary against a determined human attacker;
+  * without ``unshare`` (or as non-root) there is no network/mount namespace: the network is
+    reachable and the filesystem is as writable as the caller's uid allows; without the uid drop
+    RLIMIT_NPROC does not bind for root, so forks are not blocked (the group kill reaps them).
 """
 
 from __future__ import annotations
@@ -56,11 +63,13 @@ class RawRun:
 def run_program(
     code: str, limits: Limits = Limits(), *, call: str | None = None
 ) -> ExecutionResult:
-    """Run ``code`` (then ``call``) in the sandbox. Never raises for bad code."""
+    """Run ``code`` (then ``call``) in a fresh sandboxed child; ``return_value`` is the bounded
+    ``repr`` (10,000 chars) of ``call``'s value. Never raises for bad code: statuses."""
     return run_job(Job(code=code, call=call, limits=limits)).result
 
 
 def run_job(job: Job, pool: SandboxPool | None = None) -> RawRun:
+    """Run one job (anchors, trace) on ``pool`` (default: the shared pool)."""
     pool = pool or get_default_pool()
     return _to_raw(pool.request(_job_dict(job), job.limits.timeout_s))
 

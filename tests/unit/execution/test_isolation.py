@@ -21,7 +21,13 @@ def _layer(name: str) -> bool:
 
 def test_report_names_every_layer_and_explains_what_is_off():
     report = detect_isolation()
-    assert set(report.layers) == {"network_namespace", "private_tmp", "unprivileged_uid", "rlimits"}
+    assert set(report.layers) == {
+        "network_namespace",
+        "readonly_fs",
+        "private_tmp",
+        "unprivileged_uid",
+        "rlimits",
+    }
     assert report.layers["rlimits"] is True
     assert report.worker_argv and "-I" in report.worker_argv
     for layer in ("network_namespace", "unprivileged_uid"):
@@ -55,10 +61,27 @@ def test_private_tmp_layer_is_real():
         os.unlink(name)
 
 
+def test_readonly_fs_layer_is_real_even_for_world_writable_dirs():
+    if not _layer("readonly_fs"):
+        pytest.skip("no read-only filesystem view on this host")
+    probe = Path.cwd() / f".stepcode-ro-probe-{uuid.uuid4().hex}"
+    probe.mkdir(mode=0o777)
+    probe.chmod(0o777)
+    try:
+        r = run_program(f"open({str(probe / 'x')!r}, 'w').write('x')", FAST)
+        assert r.status is ExecStatus.ERROR and "Read-only file system" in r.error
+        assert list(probe.iterdir()) == []
+    finally:
+        for leftover in probe.iterdir():
+            leftover.unlink()
+        probe.rmdir()
+
+
 def test_without_unshare_the_report_says_so(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")  # no `unshare` to find; the interpreter is absolute
     report = _detect.__wrapped__()
     assert report.layers["network_namespace"] is False
     assert report.layers["private_tmp"] is False
+    assert report.layers["readonly_fs"] is False
     assert any("unshare" in note for note in report.notes)
     assert "unshare" not in " ".join(report.worker_argv)
