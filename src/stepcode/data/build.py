@@ -233,6 +233,7 @@ def trace_programs(
             traces = trace_batch(
                 [(p.code, f"{p.entry_point}({p.input_args})") for p in chunk], _limits(cfg)
             )
+            traces = [_timeless(t) for t in traces]
             got = [
                 {"ok": _trace_ok(p, t, cfg), "trace": to_dict(t)}
                 for p, t in zip(chunk, traces, strict=True)
@@ -246,6 +247,11 @@ def trace_programs(
     progress("tracing", len(programs), len(programs))
     st.count("traced", [p for p, _ in kept])
     return kept
+
+
+def _timeless(t: Trace) -> Trace:
+    """Drop the run's wall time: it would make the dataset differ between identical builds."""
+    return dataclasses.replace(t, result=dataclasses.replace(t.result, duration_s=0.0))
 
 
 def _trace_ok(p: Program, t: Trace, cfg: DataBuildConfig) -> str:
