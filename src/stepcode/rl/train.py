@@ -72,81 +72,28 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> RunSummary:
     sets = load_or_build(cfg.data, cfg.run.seed, run_dir)
     model, tok = _load_or_build_policy(cfg, run_dir, [t.prompt + sft_target(t) for t in sets.train])
     payload = ckpt.load_checkpoint(run_dir)
-    state = ckpt.TrainState(step=0, phase="sft", extra={})
-    sink = JsonlSink(run_dir / "metrics.jsonl")
-
+    run = _Run(cfg=cfg, run_dir=run_dir, model=model, tok=tok, progress=progress,
+               sink=JsonlSink(run_dir / "metrics.jsonl"),
+               extra=dict(payload["extra"]) if payload else {})  # fmt: skip
     if payload is None:
-        before, rows = _evaluate(cfg, model, tok, sets.eval)
-        state = ckpt.TrainState(step=0, phase="sft", extra={"before": before})
+        run.extra["before"], rows = _evaluate(cfg, model, tok, sets.eval)
         write_jsonl(run_dir / "samples" / "eval_before.jsonl", rows)
-    sft_opt, sft_sched = _sft_optimizer(cfg, model)
-    if payload is not None and payload["phase"] == "sft":
-        state = ckpt.restore(payload, model, sft_opt, sft_sched)
-    elif payload is not None:
+    run.sink.truncate_after(payload["step"] if payload else 0)
+
+    phase = payload["phase"] if payload else "sft"
+    if phase == "sft":
+        _run_sft(run, sets.train, payload)
+    if phase in ("sft", "grpo"):
+        _run_grpo(run, sets.train, payload if phase == "grpo" else None)
+    else:  # finished: only the evaluation and the report are redone
         model.load_state_dict(payload["model"])
-        state = ckpt.TrainState(
-            step=payload["step"], phase=payload["phase"], extra=payload["extra"]
-        )
-    sink.truncate_after(state.step)
-
-    if state.phase == "sft":
-        pairs = [(t, sft_target(t)) for t in sets.train]
-        if (
-            cfg.sft.teacher_jsonl
-        ):  # teacher reasoning that verifies by execution, beside the targets
-            pairs += load_teacher_completions(cfg.sft.teacher_jsonl, sets.train)
-        examples = build_examples(
-            [t.prompt for t, _ in pairs], [c for _, c in pairs], tok, cfg.sft.max_len
-        )
-        for step in range(state.step, cfg.sft.steps):
-            batch = collate(
-                sample_batch(examples, cfg.sft.batch_size, cfg.run.seed, step), tok.pad_token_id
-            )
-            metrics = {
-                "phase": 0.0,
-                **sft_step(model, batch, sft_opt, sft_sched, cfg.optim.grad_clip),
-            }
-            _after_step(
-                cfg,
-                run_dir,
-                sink,
-                progress,
-                "sft",
-                step + 1,
-                metrics,
-                model,
-                sft_opt,
-                sft_sched,
-                state,
-            )
-        state = ckpt.TrainState(step=cfg.sft.steps, phase="grpo", extra=state.extra)
-        ckpt.save_checkpoint(run_dir, model, None, None, state)
-
-    grpo_opt = _grpo_optimizer(cfg, model)
-    if payload is not None and payload["phase"] == "grpo":
-        state = ckpt.restore(payload, model, grpo_opt, None)
-    ref_model = copy.deepcopy(model).eval() if cfg.grpo.kl_coef > 0 else None
-    if state.phase == "grpo":
-        for step in range(state.step - cfg.sft.steps, cfg.grpo.steps):
-            gstep = cfg.sft.steps + step + 1
-            tasks = select_tasks(sets.train, cfg.rollout.tasks_per_step, cfg.run.seed, step)
-            result = grpo_step(model, tok, tasks, cfg, grpo_opt, step, ref_model)
-            if (step + 1) % cfg.run.sample_every == 0 or step == 0:
-                _dump_samples(run_dir, gstep, result)
-            metrics = {"phase": 1.0, **result.metrics}
-            _after_step(
-                cfg, run_dir, sink, progress, "grpo", gstep, metrics, model, grpo_opt, None, state
-            )
-        if cfg.grpo.steps > 0:  # an SFT-only run stays resumable into GRPO (ablations branch here)
-            state = ckpt.TrainState(step=cfg.total_steps, phase="done", extra=state.extra)
-            ckpt.save_checkpoint(run_dir, model, grpo_opt, None, state)
 
     after, rows = _evaluate(cfg, model, tok, sets.eval)
     write_jsonl(run_dir / "samples" / "eval_after.jsonl", rows)
     save_policy(model, tok, run_dir / "final")
-    sink.close()
+    run.sink.close()
     summary = RunSummary(
-        run_dir=run_dir, before=state.extra.get("before", {}), after=after,
+        run_dir=run_dir, before=run.extra.get("before", {}), after=after,
         steps=cfg.total_steps, seconds=time.perf_counter() - start,
     )  # fmt: skip
     write_json(
@@ -156,17 +103,66 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> RunSummary:
     return summary
 
 
-def _after_step(
-    cfg, run_dir, sink, progress, phase, step, metrics, model, opt, sched, state
-) -> None:
-    if step % cfg.run.log_every == 0 or phase == "grpo":
-        sink.log(step, metrics)
-    if progress is not None:
-        progress(phase, step, cfg.total_steps, metrics)
-    if step % cfg.run.save_every == 0:
-        ckpt.save_checkpoint(
-            run_dir, model, opt, sched, ckpt.TrainState(step=step, phase=phase, extra=state.extra)
+@dataclass(kw_only=True)
+class _Run:
+    """What every phase of one run shares."""
+
+    cfg: TrainConfig
+    run_dir: Path
+    model: Any
+    tok: Any
+    sink: JsonlSink
+    progress: Progress | None
+    extra: dict[str, Any]
+
+
+def _run_sft(run: _Run, tasks: tuple[Task, ...], payload: dict | None) -> None:
+    """SFT warm-up from step 0 or the checkpoint; ends on a resumable end-of-SFT checkpoint."""
+    cfg = run.cfg
+    opt, sched = _sft_optimizer(cfg, run.model)
+    first = ckpt.restore(payload, run.model, opt, sched).step if payload else 0
+    pairs = [(t, sft_target(t)) for t in tasks]
+    if cfg.sft.teacher_jsonl:  # teacher reasoning that verifies by execution, beside the targets
+        pairs += load_teacher_completions(cfg.sft.teacher_jsonl, tasks)
+    examples = build_examples(
+        [t.prompt for t, _ in pairs], [c for _, c in pairs], run.tok, cfg.sft.max_len
+    )
+    for step in range(first, cfg.sft.steps):
+        batch = sample_batch(examples, cfg.sft.batch_size, cfg.run.seed, step)
+        out = sft_step(
+            run.model, collate(batch, run.tok.pad_token_id), opt, sched, cfg.optim.grad_clip
         )
+        _after_step(run, "sft", step + 1, {"phase": 0.0, **out}, opt, sched)
+    state = ckpt.TrainState(step=cfg.sft.steps, phase="grpo", extra=run.extra)
+    ckpt.save_checkpoint(run.run_dir, run.model, None, None, state)
+
+
+def _run_grpo(run: _Run, tasks: tuple[Task, ...], payload: dict | None) -> None:
+    """Bi-Level GRPO steps (``rl.grpo.grpo_step``) from the end of SFT or the checkpoint."""
+    cfg = run.cfg
+    opt = _grpo_optimizer(cfg, run.model)
+    done = ckpt.restore(payload, run.model, opt, None).step if payload else cfg.sft.steps
+    ref_model = copy.deepcopy(run.model).eval() if cfg.grpo.kl_coef > 0 else None
+    for step in range(done - cfg.sft.steps, cfg.grpo.steps):
+        gstep = cfg.sft.steps + step + 1
+        batch = select_tasks(tasks, cfg.rollout.tasks_per_step, cfg.run.seed, step)
+        result = grpo_step(run.model, run.tok, batch, cfg, opt, step, ref_model)
+        if (step + 1) % cfg.run.sample_every == 0 or step == 0:
+            _dump_samples(run.run_dir, gstep, result)
+        _after_step(run, "grpo", gstep, {"phase": 1.0, **result.metrics}, opt, None)
+    if cfg.grpo.steps > 0:  # an SFT-only run stays resumable into GRPO (ablations branch here)
+        state = ckpt.TrainState(step=cfg.total_steps, phase="done", extra=run.extra)
+        ckpt.save_checkpoint(run.run_dir, run.model, opt, None, state)
+
+
+def _after_step(run: _Run, phase: str, step: int, metrics: dict, opt: Any, sched: Any) -> None:
+    if step % run.cfg.run.log_every == 0 or phase == "grpo":
+        run.sink.log(step, metrics)
+    if run.progress is not None:
+        run.progress(phase, step, run.cfg.total_steps, metrics)
+    if step % run.cfg.run.save_every == 0:
+        state = ckpt.TrainState(step=step, phase=phase, extra=run.extra)
+        ckpt.save_checkpoint(run.run_dir, run.model, opt, sched, state)
 
 
 def _evaluate(cfg: TrainConfig, model: Any, tok: Any, tasks: tuple[Task, ...]):
