@@ -172,9 +172,9 @@ def generate_missing(
             prompts = [bench.prompt(it) for it in chunk]
             outs = engine.generate(prompts, sub)
             recs = []
-            for it, prompt, comps in zip(chunk, prompts, outs):
+            for it, prompt, comps in zip(chunk, prompts, outs, strict=True):
                 free = [s for s in range(params.n) if (it.item_id, s) not in done]
-                for s, c in zip(free, comps):
+                for s, c in zip(free, comps, strict=False):
                     rec = {"item_id": it.item_id, "sample_idx": s, "prompt": prompt,
                            "generation": c.text, "finish_reason": c.finish_reason,
                            "n_tokens": c.n_tokens}  # fmt: skip

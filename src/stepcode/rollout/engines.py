@@ -164,8 +164,8 @@ class HFEngine:
         for b, start in enumerate(range(0, len(order), self.batch_size)):
             chunk = order[start : start + self.batch_size]
             seed = None if params.seed is None else params.seed + b
-            for r, c in zip(chunk, self._generate_batch([rows[r][1] for r in chunk], params, seed)):
-                done[r] = c
+            comps = self._generate_batch([rows[r][1] for r in chunk], params, seed)
+            done.update(zip(chunk, comps, strict=True))
         for r, (i, _) in enumerate(rows):
             out[i].append(done[r])
         return out
