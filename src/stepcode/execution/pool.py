@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 _HEADER = struct.Struct(">I")
 _GRACE_S = 5.0  # beyond a job's own wall limit before the worker itself is declared hung
+_EXIT_WAIT_S = 1.0  # for a worker to exit on EOF before it is killed
 
 
 class WorkerDied(Exception):
@@ -84,6 +85,13 @@ class _Worker:
         return bytes(buf)
 
     def close(self) -> None:
+        """EOF first (an idle worker removes its temp dir and exits), then a group SIGKILL."""
+        try:
+            if self.proc.stdin:
+                self.proc.stdin.close()
+            self.proc.wait(timeout=_EXIT_WAIT_S)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
         try:
             os.killpg(self.proc.pid, 9)
         except OSError:

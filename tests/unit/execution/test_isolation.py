@@ -79,7 +79,9 @@ def test_readonly_fs_layer_is_real_even_for_world_writable_dirs():
 
 def test_without_unshare_the_report_says_so(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")  # no `unshare` to find; the interpreter is absolute
+    before = set(Path("/tmp").glob("stepcode-sbx-*"))
     report = _detect.__wrapped__()
+    assert set(Path("/tmp").glob("stepcode-sbx-*")) == before, "the probe worker left its dir"
     assert report.layers["network_namespace"] is False
     assert report.layers["private_tmp"] is False
     assert report.layers["readonly_fs"] is False
