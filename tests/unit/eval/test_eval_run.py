@@ -1,0 +1,65 @@
+"""``stepcode eval run`` through the CLI with a real tiny HF model and a local CRUXEval file."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from stepcode.cli import get_app
+from stepcode.models import build_tiny_model, save_policy, train_tokenizer
+
+ROWS = [
+    {
+        "id": f"sample_{i}",
+        "code": f"def f(x):\n    return x + {i}",
+        "input": "1",
+        "output": str(i + 1),
+    }
+    for i in range(3)
+]
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    tok = train_tokenizer(["def f(x):\n    return x + 1\nassert f(1) == 2\n"] * 30, vocab_size=300)
+    return save_policy(build_tiny_model(tok, seed=3, max_positions=512), tok,
+                       tmp_path_factory.mktemp("m"))  # fmt: skip
+
+
+@pytest.fixture()
+def data(tmp_path):
+    p = tmp_path / "crux.jsonl"
+    p.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    return p
+
+
+def test_eval_run_hf_greedy_writes_summary_and_samples(tmp_path, model_dir, data):
+    out = tmp_path / "out"
+    args = ["eval", "run", "--model", str(model_dir), "--backend", "hf", "--benchmarks",
+            "cruxeval-o", "--data", f"cruxeval-o={data}", "--greedy", "--set", "max_tokens=6",
+            "--out", str(out)]  # fmt: skip
+    r = CliRunner().invoke(get_app(), args)
+    assert r.exit_code == 0, r.output
+    assert "pass@1" in r.output and "greedy" in r.output
+    s = json.loads((out / "summary.json").read_text())["benchmarks"]["cruxeval-o"]
+    assert s["n_items"] == 3 and s["settings"]["max_tokens"] == 6 and s["settings"]["n"] == 1
+    lines = (out / "cruxeval-o/samples.jsonl").read_text().splitlines()
+    assert len(lines) == 3
+    assert {json.loads(x)["verdict"] for x in lines} <= {"correct", "wrong", "skipped"}
+
+
+def test_eval_run_operator_errors(tmp_path):
+    run = CliRunner().invoke
+    base = ["eval", "run", "--model", "m", "--out", str(tmp_path)]
+    r = run(get_app(), [*base, "--set", "nokey"])
+    assert r.exit_code == 2 and "key=value" in r.output
+    r = run(get_app(), [*base, "--benchmarks", "nope"])
+    assert r.exit_code == 2 and "unknown benchmark" in r.output
+    r = run(get_app(), [*base, "--backend", "tgi"])
+    assert r.exit_code == 2 and "backend" in r.output
+    if importlib.util.find_spec("vllm") is None:
+        r = run(get_app(), [*base, "--backend", "vllm"])
+        assert r.exit_code == 2 and "pip install" in r.output
