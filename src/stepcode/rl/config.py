@@ -133,12 +133,15 @@ class GRPOConfig:
     """k3 KL to the frozen reference (0 = none, as ExecVerify)"""
     lr: float = 3e-4
     """learning rate of the GRPO phase"""
+    micro_batch: int = 0
+    """rows per forward/backward (gradient accumulation); 0 = all B*G rows at once"""
 
     def __post_init__(self) -> None:
         _check(self.steps >= 0, f"grpo.steps={self.steps}: must be >= 0")
         _check(self.lam >= 0, f"grpo.lam={self.lam}: must be >= 0")
         _check(0 < self.clip_eps < 1, f"grpo.clip_eps={self.clip_eps}: must be in (0, 1)")
         _check(self.kl_coef >= 0, f"grpo.kl_coef={self.kl_coef}: must be >= 0")
+        _check(self.micro_batch >= 0, f"grpo.micro_batch={self.micro_batch}: >= 0 (0 = all)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -181,6 +184,14 @@ class TrainConfig:
     grpo: GRPOConfig = field(default_factory=GRPOConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     run: RunConfig = field(default_factory=RunConfig)
+
+    def __post_init__(self) -> None:
+        n, mb = self.rollout.samples_per_step, self.grpo.micro_batch
+        _check(
+            mb == 0 or n % mb == 0,
+            f"grpo.micro_batch={mb} does not divide rollout.tasks_per_step * group_size = {n}: "
+            "use a divisor of it (or 0 for one pass)",
+        )
 
     @property
     def total_steps(self) -> int:

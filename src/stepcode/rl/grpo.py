@@ -18,7 +18,7 @@ import torch
 from stepcode.rewards import parse_completion, score_batch
 from stepcode.rl.advantages import rollout_token_advantages
 from stepcode.rl.config import TrainConfig
-from stepcode.rl.logprobs import pack_rollouts, token_logprobs
+from stepcode.rl.logprobs import PackedBatch, pack_rollouts, token_logprobs
 from stepcode.rl.loss import policy_loss
 from stepcode.rollout.generate import SamplingConfig, derive_seed, sample_group
 from stepcode.types import Reward, Rollout, Task
@@ -73,23 +73,7 @@ def grpo_step(
         rollouts, rewards, parsed, G, L, lam=g.lam if g.mode == "bilevel" else 0.0,
         mode=g.mode, rule=g.token_rule,
     )  # fmt: skip
-    model.train()
-    lp = token_logprobs(
-        model, batch.input_ids, batch.attention_mask, batch.completion_mask,
-        temperature=ro.temperature,
-    )  # fmt: skip
-    ref_lp = None
-    if ref_model is not None and g.kl_coef > 0:
-        with torch.no_grad():
-            ref_lp = token_logprobs(
-                ref_model, batch.input_ids, batch.attention_mask, batch.completion_mask,
-                temperature=ro.temperature,
-            )  # fmt: skip
-    loss, stats = policy_loss(
-        lp, lp.detach(), adv.to(device), batch.completion_mask,
-        clip_eps=g.clip_eps, ref_logprobs=ref_lp, kl_coef=g.kl_coef,
-    )  # fmt: skip
-    loss.backward()
+    loss, stats = accumulate_policy_grad(model, batch, adv.to(device), cfg, ref_model)
     norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
@@ -97,10 +81,10 @@ def grpo_step(
     n_tokens = float(batch.completion_mask.sum())
     metrics = {
         **reward_metrics(rewards),
-        "loss/policy": float(loss.detach()),
-        "loss/kl": stats.kl,
-        "policy/clipfrac": stats.clipfrac,
-        "policy/approx_kl": stats.approx_kl,
+        "loss/policy": loss,
+        "loss/kl": stats["kl"],
+        "policy/clipfrac": stats["clipfrac"],
+        "policy/approx_kl": stats["approx_kl"],
         "policy/adv_abs_mean": float(adv.abs().sum() / max(1.0, n_tokens)),
         "optim/grad_norm": float(norm),
         "rollout/len_mean": n_tokens / len(rollouts),
@@ -115,6 +99,41 @@ def grpo_step(
     return StepResult(
         metrics=metrics, rollouts=tuple(rollouts), rewards=tuple(rewards), tasks=tuple(row_tasks)
     )
+
+
+def accumulate_policy_grad(
+    model: Any, batch: PackedBatch, adv: torch.Tensor, cfg: TrainConfig, ref_model: Any | None
+) -> tuple[float, dict[str, float]]:
+    """Backward the token-mean PPO-clip loss of all ``N`` rows in micro-batches of
+    ``grpo.micro_batch`` rows (0 = all at once); gradients equal one full-batch backward.
+
+    ``adv`` is ``[N, L]`` on the model's device. Returns the loss value and token-weighted
+    ``kl``/``clipfrac``/``approx_kl``. Does not step the optimizer.
+    """
+    g, temp = cfg.grpo, cfg.rollout.temperature
+    n_rows = batch.input_ids.shape[0]
+    rows = g.micro_batch or n_rows
+    total = max(1.0, float(batch.completion_mask.sum()))
+    loss_sum, stats = 0.0, {"kl": 0.0, "clipfrac": 0.0, "approx_kl": 0.0}
+    model.train()
+    for lo in range(0, n_rows, rows):
+        ids, attn = batch.input_ids[lo : lo + rows], batch.attention_mask[lo : lo + rows]
+        mask = batch.completion_mask[lo : lo + rows]
+        lp = token_logprobs(model, ids, attn, mask, temperature=temp)
+        ref_lp = None
+        if ref_model is not None and g.kl_coef > 0:
+            with torch.no_grad():
+                ref_lp = token_logprobs(ref_model, ids, attn, mask, temperature=temp)
+        loss, st = policy_loss(
+            lp, lp.detach(), adv[lo : lo + rows], mask, clip_eps=g.clip_eps,
+            ref_logprobs=ref_lp, kl_coef=g.kl_coef, num_tokens=total,
+        )  # fmt: skip
+        loss.backward()
+        share = float(mask.sum()) / total
+        loss_sum += float(loss.detach())
+        for key in stats:
+            stats[key] += share * getattr(st, key)
+    return loss_sum, stats
 
 
 def reward_metrics(rewards: Sequence[Reward]) -> dict[str, float]:
