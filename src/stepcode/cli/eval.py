@@ -19,13 +19,19 @@ app.add_typer(eval_app, name="eval")
 
 @eval_app.command("score")
 def score(
-    benchmark: str = typer.Option(..., "--benchmark", help="cruxeval | lcb"),
-    mode: str = typer.Option("output", "--mode", help="cruxeval: output | input"),
+    benchmark: str = typer.Option(..., "--benchmark", help="cruxeval | lcb | reval"),
+    mode: str = typer.Option(
+        "output",
+        "--mode",
+        help="cruxeval: output | input; reval: coverage | state | path | output | all",
+    ),
     generations: Path = typer.Option(
-        ..., "--generations", help="generations JSON in the official format"
+        ...,
+        "--generations",
+        help="generations in the official format (REval: a log file, or model_generations/ with --mode all)",
     ),
     data: str | None = typer.Option(
-        None, "--data", help="local data file (default: the HF dataset)"
+        None, "--data", help="local data file (default: the HF dataset); REval: the data directory"
     ),
     out: Path = typer.Option(..., "--out", help="output directory"),
     strict: bool = typer.Option(

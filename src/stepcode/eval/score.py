@@ -4,6 +4,8 @@
   literal; input mode: the ``f(...)`` call), exactly what ``evaluate_generations.py`` reads.
 * LiveCodeBench execution: the same dict keyed by ``id``, or a list (in id order) of lists of raw
   generations; raw outputs are extracted with the official rule.
+* REval: the official ``model_generations/{task}@{model}/{time}.jsonl`` logs (raw ``generated``
+  texts are re-judged against our run-time ground truth).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from stepcode.errors import DataError
-from stepcode.eval.benchmarks.base import EvalItem, ScoreMode, ScoreReport
+from stepcode.eval.benchmarks.base import EvalItem, SampleScore, ScoreMode, ScoreReport
 from stepcode.io import write_json, write_jsonl
 
 
@@ -66,10 +68,62 @@ def score_file(benchmark: str, mode: str, generations: str | Path, data: str | N
         gens = read_generations(generations, items)
         extracted = {k: [extract_lcb(g, cot=True) for g in gs] for k, gs in gens.items()}
         report = score_extracted("lcb", items, gens, extracted, mode=score_mode)
+    elif benchmark == "reval":
+        report = score_reval_logs(mode, generations, data, limit)
     else:
-        raise DataError(f"--benchmark {benchmark!r}: choose cruxeval or lcb")
+        raise DataError(f"--benchmark {benchmark!r}: choose cruxeval, lcb or reval")
     write_report_files(report, out_dir)
     return report
+
+
+def score_reval_logs(
+    mode: str, generations: str | Path, data: str | None, limit: int | None
+) -> ScoreReport:
+    """REval: ``generations`` is one official log (``--mode coverage|state|path|output``) or, with
+    ``--mode all``, a ``model_generations`` directory; the latest ``{task}@*/*.jsonl`` per task is used
+    (as REval's Consistency does) and Incremental Consistency is reported."""
+    from stepcode.eval.benchmarks import reval
+
+    if data is None:
+        raise DataError(
+            "REval needs --data DIR (the directory with DREval_data.jsonl and DREval_tasks.jsonl)"
+        )
+    g = Path(generations)
+    if mode == "all":
+        if not g.is_dir():
+            raise DataError(
+                f"--mode all needs --generations to be a model_generations directory: {g}"
+            )
+        logs = {}
+        for task in reval.TASKS:
+            found = sorted(g.glob(f"{task}@*/*.jsonl"), key=lambda f: f.stat().st_mtime)
+            if not found:
+                raise DataError(f"{g}: no {task}@*/*.jsonl log")
+            logs[task] = reval.read_official_log(found[-1])
+    elif mode in reval.TASKS:
+        logs = {mode: reval.read_official_log(g)}
+    else:
+        raise DataError(f"--mode {mode!r}: REval needs coverage, state, path, output or all")
+    items, skipped = reval.load_reval(data, limit)
+    cot = any("[/THOUGHT]" in x for log in logs.values() for gs in log.values() for x in gs)
+    traces = reval.trace_items(items)
+    summary, results = reval.score_reval(items, traces, logs, cot=cot)
+    samples = tuple(
+        SampleScore(item_id=f"{r.item_id}:{r.task}", sample_idx=r.q, generation=r.generation,
+                    extracted=json.dumps(r.response), correct=r.correct, skipped=False,
+                    reason=f"expected {json.dumps(r.expected)}")
+        for r in results
+    )  # fmt: skip
+    notes = (
+        f"ClassEval part not scored: {skipped} (program, input) pairs skipped",
+        f"prompt style detected: {'cot' if cot else 'direct'}",
+        "ground truth from stepcode's tracer (REval rules), computed at run time",
+    )
+    summary = {**summary, "classeval_skipped": float(skipped)}
+    name = "reval" if mode == "all" else f"reval-{mode}"
+    return ScoreReport(
+        benchmark=name, mode="official", summary=summary, samples=samples, notes=notes
+    )
 
 
 def write_report_files(
