@@ -195,6 +195,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 def _child_main(job: dict, out_w: int, err_w: int, res_w: int, cwd: str, tracehook) -> None:
     """Runs in the forked child. Never returns."""
+    nonce = job.pop("nonce")  # proves the result came from this harness, not the program
     try:
         os.setsid()
         devnull = os.open(os.devnull, os.O_RDONLY)
@@ -246,6 +247,7 @@ def _child_main(job: dict, out_w: int, err_w: int, res_w: int, cwd: str, traceho
             sys.stderr.flush()
         except BaseException:  # noqa: BLE001
             pass
+        result["nonce"] = nonce
         payload = json.dumps(result).encode()
         if len(payload) > RESULT_CAP:
             payload = json.dumps({"status": "crash", "error": "result too large"}).encode()
@@ -316,7 +318,8 @@ def _run_job(job: dict, base_dir: str, seq: int, tracehook, drop_uid: bool) -> d
     os.mkdir(cwd, 0o700)
     if drop_uid:
         os.chown(cwd, NOBODY, NOBODY)
-    job = {**job, "drop_uid": drop_uid, "worker_pid": os.getpid()}
+    nonce = os.urandom(16).hex()
+    job = {**job, "drop_uid": drop_uid, "worker_pid": os.getpid(), "nonce": nonce}
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     res_r, res_w = os.pipe()
@@ -345,6 +348,8 @@ def _run_job(job: dict, base_dir: str, seq: int, tracehook, drop_uid: bool) -> d
             res = json.loads(bufs["result"].decode("utf-8", "replace"))
         except ValueError:
             res = None
+        if not isinstance(res, dict) or res.pop("nonce", None) != nonce:
+            res = None  # written by the program itself (fd 3), not by the harness
     out = _classify(wait_status, cut, res, limits)
     out["stdout"] = bufs["stdout"][:cap].decode("utf-8", "replace")
     out["stderr"] = bufs["stderr"][:cap].decode("utf-8", "replace")

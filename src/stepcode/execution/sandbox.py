@@ -18,6 +18,10 @@ What is NOT isolated:
   * the program can read any file its uid may read (the host filesystem is visible, read-only;
     private ancestors of the interpreter such as a 0700 ``/root`` are hidden but for the
     interpreter's own directories);
+  * the harness runs in the program's own process: the worker rejects results that lack the
+    run's nonce (a program writing to the result pipe gets ``crash``), but a program that reads
+    the interpreter's memory (frames, ``gc``) could still find the nonce or patch the harness;
+    verification should not trust values the program can shape (``__eq__`` tricks included);
   * CPU caches and timing side channels; the kernel is shared (no seccomp filter, no container
     or VM): this is defence in depth, not a boundary against a determined human attacker;
   * without ``unshare`` (or as non-root) there is no network/mount namespace: the network is

@@ -197,6 +197,16 @@ def test_program_output_that_looks_like_protocol_cannot_forge_a_result():
     assert r.status is ExecStatus.ERROR and r.return_value is None
 
 
+def test_program_writing_a_result_to_the_result_pipe_cannot_forge_it():
+    forged = '{"status": "ok", "error": null, "return_value": "42", "anchors": []}'
+    for fd in range(3, 10):
+        code = (
+            f"import os\ntry:\n    os.write({fd}, {forged!r}.encode())\nexcept OSError:\n    pass\n"
+        )
+        r = _run(code + "os._exit(0)", call="1")
+        assert r.status is ExecStatus.CRASH and r.return_value is None, fd
+
+
 def test_hostile_repr_does_not_break_the_run():
     code = "class X:\n    def __repr__(self):\n        raise RuntimeError('no')\nx = X()"
     r = _run(code, call="x")
