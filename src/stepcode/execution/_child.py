@@ -307,7 +307,11 @@ def _classify(wait_status: int, cut: str | None, res: dict | None, limits: dict)
             return {"status": "error", "error": "OSError: file size limit exceeded"}
         if sig == signal.SIGKILL and limits.get("_oom_hint"):
             return {"status": "memory", "error": "killed while allocating"}
-        return {"status": "crash", "error": f"killed by signal {signal.Signals(sig).name}"}
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:  # real-time signals have no enum member
+            name = str(sig)
+        return {"status": "crash", "error": f"killed by signal {name}"}
     code = os.WEXITSTATUS(wait_status) if os.WIFEXITED(wait_status) else -1
     return {"status": "crash", "error": f"process exited with code {code} before finishing"}
 
@@ -541,6 +545,8 @@ def main() -> None:
                 result = {"status": "crash", "error": f"sandbox could not fork: {e}"}
             else:
                 result = {"status": "crash", "error": f"sandbox worker error: {e}"}
+        except Exception as e:  # noqa: BLE001 - keep the warm worker alive for the next job
+            result = {"status": "crash", "error": f"sandbox worker error: {type(e).__name__}: {e}"}
         data = json.dumps(result).encode()
         stdout.write(struct.pack(">I", len(data)) + data)
         stdout.flush()

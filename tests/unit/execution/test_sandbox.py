@@ -115,6 +115,13 @@ def test_sys_exit(code, status):
     assert _run(code).status.value == status
 
 
+@pytest.mark.parametrize("sig", ["signal.SIGSEGV", "signal.SIGRTMIN + 5"])
+def test_dying_by_a_signal_is_a_crash_naming_it(sig):
+    r = _run(f"import os, signal\nos.kill(os.getpid(), {sig})")
+    assert r.status is ExecStatus.CRASH and r.error.startswith("killed by signal")
+    _pool_still_works()
+
+
 def test_killing_the_parent_does_not_kill_the_pool():
     r = _run("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)")
     assert r.status in (ExecStatus.ERROR, ExecStatus.CRASH)
