@@ -68,7 +68,7 @@ def _items(value) -> tuple | None:
 
 def _same(value, items: tuple | None) -> bool:
     """``value`` still holds exactly the objects ``items`` recorded, in the same order."""
-    if items is None:
+    if not items:  # None: not flat; (): always re-described
         return False
     if type(value) is dict:
         keys, vals = items
@@ -78,6 +78,11 @@ def _same(value, items: tuple | None) -> bool:
             and all(map(_is, value.values(), vals))
         )
     return len(value) == len(items) and all(map(_is, value, items))
+
+
+def _hidden(name: str) -> bool:
+    """Comprehension iterators (``.0``), dunders (module globals, our anchor hook)."""
+    return name[:1] == "." or (name[:2] == "__" and name[-2:] == "__")
 
 
 class Recorder:
@@ -100,6 +105,7 @@ class Recorder:
         self._chars = 0
         self._scalar_cache: dict[int, tuple] = {}  # id -> (value, desc, flat items)
         self._kinds: dict[type, int] = {}
+        self._plain_code: dict[object, bool] = {}  # code object -> no hidden local names
 
     # -- tracing -------------------------------------------------------------------------
     def start(self) -> None:
@@ -177,29 +183,41 @@ class Recorder:
 
     # -- values ----------------------------------------------------------------------------
     def _locals(self, frame) -> dict:
-        out = {}
-        kinds = self._kinds
+        code = frame.f_code
+        plain = self._plain_code.get(code)
+        if plain is None:
+            names = code.co_varnames + code.co_cellvars + code.co_freevars
+            # function frames only (CO_NEWLOCALS): module and class bodies hold dunders
+            plain = bool(code.co_flags & 0x2) and not any(_hidden(n) for n in names)
+            self._plain_code[code] = plain
+        f_locals = frame.f_locals
         cache = self._scalar_cache
-        for name, value in frame.f_locals.items():
-            if name[0] in "._" and (name[0] == "." or (name[:2] == "__" and name[-2:] == "__")):
-                continue  # comprehension iterators, module dunders, our anchor hook
-            cls = type(value)
-            kind = kinds.get(cls)
-            if kind is None:
-                kind = kinds[cls] = _kind_of(cls, value)
-            if kind == _SKIP:
-                continue
-            if kind == _OTHER:  # may have been mutated since the last event
-                out[name] = [self._repr(value), cls.__name__]
-                continue
-            hit = cache.get(id(value))
-            if hit is not None and hit[0] is value and (kind == _SCALAR or _same(value, hit[2])):
-                desc = hit[1]  # immutable, or a flat container whose items are the same objects
-                self._chars += len(desc[0])
-            else:
-                desc = [self._repr(value), cls.__name__]
-                cache[id(value)] = (value, desc, None if kind == _SCALAR else _items(value))
-            out[name] = desc
+        out = {}
+        if plain:  # fast path: scalars seen before are one lookup by id (the cache keeps them
+            # alive, so an id found there is that very object)
+            values = f_locals.values()
+            chars = 0
+            for name, value, hit in zip(
+                f_locals, values, map(cache.get, map(id, values)), strict=False
+            ):
+                if hit is not None:
+                    items = hit[2]
+                    if items is None or (
+                        items
+                        and type(items) is tuple
+                        and len(value) == len(items)
+                        and all(map(_is, value, items))
+                    ):  # a scalar, or a list/tuple still holding the same scalar objects
+                        # (a dict's items are (keys, values): never equal here, re-checked below)
+                        out[name] = hit[1]
+                        chars += hit[3]
+                        continue
+                self._describe_into(out, name, value)
+            self._chars += chars
+        else:
+            for name, value in f_locals.items():
+                if not _hidden(name):
+                    self._describe_into(out, name, value)
         for expr in self.watch:
             try:
                 value = eval(expr, frame.f_globals, dict(frame.f_locals))
@@ -208,15 +226,32 @@ class Recorder:
             out[expr] = self._describe(value)
         return out
 
+    def _describe_into(self, out: dict, name: str, value: object) -> None:
+        cls = type(value)
+        kind = self._kinds.get(cls)
+        if kind is None:
+            kind = self._kinds[cls] = _kind_of(cls, value)
+        if kind == _SKIP:
+            return
+        if kind == _OTHER:  # may have been mutated since the last event
+            out[name] = [self._repr(value), cls.__name__]
+            return
+        hit = self._scalar_cache.get(id(value))
+        if hit is not None and (kind == _SCALAR or _same(value, hit[2])):
+            desc = hit[1]  # immutable, or a flat container whose items are the same objects
+            self._chars += hit[3]
+        else:
+            desc = [self._repr(value), cls.__name__]
+            items = None if kind == _SCALAR else _items(value)
+            if kind == _FLAT and items is None:
+                items = ()  # never equal to a non-empty container: always re-described
+            self._scalar_cache[id(value)] = (value, desc, items, len(desc[0]))
+        out[name] = desc
+
     def _describe(self, value: object) -> list:
-        if type(value) in _SCALARS:
-            hit = self._scalar_cache.get(id(value))
-            if hit is not None and hit[0] is value:
-                return hit[1]
-            desc = [self._repr(value), type(value).__name__]
-            self._scalar_cache[id(value)] = (value, desc, None)
-            return desc
-        return [self._repr(value), type(value).__name__]
+        out: dict = {}
+        self._describe_into(out, "v", value)
+        return out.get("v") or [self._repr(value), type(value).__name__]
 
     def _repr(self, value: object) -> str:
         try:
