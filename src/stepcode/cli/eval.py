@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from stepcode.cli import app
+from stepcode.cli import app, fail
 
 console = Console()
 eval_app = typer.Typer(
@@ -40,11 +40,15 @@ def score(
     limit: int | None = typer.Option(None, "--limit", help="first N items only"),
 ) -> None:
     """Score an existing generations file; writes OUT/summary.json and OUT/samples.jsonl."""
+    from stepcode.errors import ConfigError, DataError
     from stepcode.eval.score import score_file
 
-    report = score_file(
-        benchmark, mode, generations, data, out, "strict" if strict else "official", limit
-    )
+    try:
+        report = score_file(
+            benchmark, mode, generations, data, out, "strict" if strict else "official", limit
+        )
+    except (ConfigError, DataError) as e:
+        raise fail(str(e)) from None
     table = Table("metric", "value", title=f"{report.benchmark} ({report.mode} scoring)")
     for k, v in report.summary.items():
         table.add_row(k, f"{v:.2f}" if isinstance(v, float) else str(v))

@@ -15,7 +15,10 @@ def _gold_run(reval_dir: Path, limit: int) -> tuple[list, list, dict]:
     items, _ = reval.load_reval(reval_dir, limit=limit)
     traces = reval.trace_items(items)
     gens = {
-        t: {it.item_id: reval.gold_generations(it, tr, t) for it, tr in zip(items, traces)}
+        t: {
+            it.item_id: reval.gold_generations(it, tr, t)
+            for it, tr in zip(items, traces, strict=True)
+        }
         for t in reval.TASKS
     }
     return items, traces, gens
