@@ -55,3 +55,21 @@ def score(
     console.print(table)
     for note in report.notes:
         console.print(f"[dim]{note}[/]")
+
+
+@eval_app.command("report")
+def report(
+    runs: list[Path] = typer.Argument(
+        ..., help="run directories written by `eval score` / `eval run`"
+    ),
+    out: Path = typer.Option(..., "--out", help="output directory for report.html and PNGs"),
+) -> None:
+    """Write OUT/report.html (self-contained, plots embedded) and the PNG plots."""
+    from stepcode.errors import DataError
+    from stepcode.eval.report import write_report
+
+    try:
+        target = write_report(runs, out)
+    except DataError as e:
+        raise fail(str(e)) from None
+    console.print(f"wrote {target}")

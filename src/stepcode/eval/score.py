@@ -72,8 +72,25 @@ def score_file(benchmark: str, mode: str, generations: str | Path, data: str | N
         report = score_reval_logs(mode, generations, data, limit)
     else:
         raise DataError(f"--benchmark {benchmark!r}: choose cruxeval, lcb or reval")
-    write_report_files(report, out_dir)
+    meta = {} if benchmark == "reval" else {it.item_id: item_meta(it) for it in items}
+    write_report_files(report, out_dir, meta=meta)
     return report
+
+
+def length_bucket(code: str) -> str:
+    """Program length group by non-empty lines: 1-5, 6-10, 11-20, 21+ (report plots)."""
+    n = sum(1 for x in code.splitlines() if x.strip())
+    for hi, label in ((5, "1-5"), (10, "6-10"), (20, "11-20")):
+        if n <= hi:
+            return label
+    return "21+"
+
+
+def item_meta(item: EvalItem) -> dict[str, str]:
+    meta = {"length": length_bucket(str(item.data.get("code", "")))}
+    if item.data.get("difficulty"):
+        meta["difficulty"] = str(item.data["difficulty"])
+    return meta
 
 
 def score_reval_logs(
@@ -127,8 +144,14 @@ def score_reval_logs(
 
 
 def write_report_files(
-    report: ScoreReport, out_dir: str | Path, extra: Mapping[str, Any] | None = None
+    report: ScoreReport,
+    out_dir: str | Path,
+    extra: Mapping[str, Any] | None = None,
+    meta: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> None:
+    """``summary.json`` and ``samples.jsonl``; ``meta[item_id]`` (difficulty, length...) is merged
+    into that item's sample rows for the report's grouped plots."""
+    meta = meta or {}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     summary = {"benchmark": report.benchmark, "score_mode": report.mode, **report.summary,
@@ -136,6 +159,6 @@ def write_report_files(
     write_json(out / "summary.json", summary)
     write_jsonl(out / "samples.jsonl", [
         {"item_id": s.item_id, "sample_idx": s.sample_idx, "generation": s.generation, "extracted": s.extracted,
-         "correct": s.correct, "skipped": s.skipped, "reason": s.reason}
+         "correct": s.correct, "skipped": s.skipped, "reason": s.reason, **meta.get(s.item_id, {})}
         for s in report.samples
     ])  # fmt: skip
