@@ -87,22 +87,45 @@ def trace(
 
 
 def _render_trace(code: str, tr, out: dict) -> None:
+    from rich.markup import escape  # program text and values are never rich markup
+
     status_style = "green" if out["status"] == "ok" else "red"
-    console.print(f"status [{status_style}]{out['status']}[/]  return {out['return_value']}")
+    ret = escape(str(out["return_value"]))
+    console.print(f"status [{status_style}]{out['status']}[/]  return {ret}")
     if out["error"]:
-        console.print(f"[red]{out['error']}[/]")
+        console.print(f"[red]{escape(out['error'])}[/]")
     covered = set(out["coverage"])
     table = Table("line", "", "source", "next", title="coverage")
     for i, text in enumerate(code.splitlines(), 1):
         mark = "[green]●[/]" if i in covered else "[dim]○[/]"
         nxt = ",".join(map(str, out["next"].get(str(i), [])))
-        table.add_row(str(i), mark, text, nxt)
+        table.add_row(str(i), mark, escape(text), nxt)
     console.print(table)
+    _render_states(tr)
     if out["anchors"]:
         console.print("anchors:")
         for a in out["anchors"]:
-            console.print(f"  {a['name']}: {a['value']}")
+            console.print(f"  {escape(a['name'])}: {escape(a['value'])}")
     console.print(f"{len(tr.events)} states, truncated={out['truncated']}, {out['duration_s']} s")
+
+
+_MAX_ROWS = 200
+
+
+def _render_states(tr) -> None:
+    """The merged REval states: line, frame, locals before the line, return / exception."""
+    from rich.markup import escape
+
+    table = Table("#", "line", "func", "locals (before the line)", "return / raise", title="states")
+    for i, e in enumerate(tr.events[:_MAX_ROWS]):
+        shown = ", ".join(f"{k}={v.repr}" for k, v in e.locals.items())
+        if len(shown) > 100:
+            shown = shown[:97] + "..."
+        exit_ = f"raise {e.exception}" if e.exception else (e.return_value or "")
+        table.add_row(str(i), str(e.line), escape(e.func), escape(shown), escape(exit_))
+    console.print(table)
+    if len(tr.events) > _MAX_ROWS:
+        console.print(f"[dim]... {len(tr.events) - _MAX_ROWS} more states (use --json)[/]")
 
 
 @app.command("instrument")

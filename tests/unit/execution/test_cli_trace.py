@@ -22,7 +22,7 @@ def test_trace_json_has_the_documented_keys(tmp_path):
     out = json.loads(res.stdout)
     assert out["status"] == "ok" and out["return_value"] == "[0, 1]" and out["error"] is None
     assert out["anchors"] == [{"name": "acc", "value": "[]"}, {"name": "return", "value": "[0, 1]"}]
-    assert out["coverage"] == [1, 2, 3, 4, 5, 6]
+    assert out["coverage"] == [2, 3, 4, 5, 6]  # with --call only the call is traced (REval)
     assert out["next"]["3"] == [4, 5] and out["next"]["6"] == [-1]
     assert out["truncated"] is False and out["duration_s"] > 0
 
@@ -36,11 +36,27 @@ def test_trace_without_call_runs_the_module(tmp_path):
     assert out["status"] == "timeout" and out["truncated"] is True
 
 
+def test_a_raising_program_is_judged_with_exit_0(tmp_path):
+    prog = tmp_path / "r.py"
+    prog.write_text("def f(xs):\n    t = 0\n    for x in xs:\n        t += 10 // x\n    return t\n")
+    res = runner.invoke(
+        get_app(), ["trace", str(prog), "--call", "f([1, 0])", "--anchors", "first_k:1", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["status"] == "error" and out["error"].startswith("ZeroDivisionError")
+    assert out["return_value"] is None
+    assert out["anchors"] == [{"name": "t", "value": "0"}, {"name": "t", "value": "10"}]
+    assert out["coverage"] == [2, 3, 4] and out["next"]["4"] == [-1, 3]
+
+
 def test_trace_human_rendering(tmp_path):
     prog = tmp_path / "p.py"
-    prog.write_text(PROGRAM)
-    res = runner.invoke(get_app(), ["trace", str(prog), "--call", "f(1)"])
+    prog.write_text(PROGRAM.replace("'acc: [7]'", "'[bold]x'"))
+    res = runner.invoke(get_app(), ["trace", str(prog), "--call", "f(1)", "--anchors", "every"])
     assert res.exit_code == 0 and "status" in res.stdout and "coverage" in res.stdout
+    assert "print('[bold]x')" in res.stdout  # program text is shown as written, never as markup
+    assert "acc=[0]" in res.stdout  # the states table
 
 
 def test_bad_operator_input_exits_2(tmp_path):
