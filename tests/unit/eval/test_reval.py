@@ -140,3 +140,22 @@ def test_output_padding_and_penalties() -> None:
 )  # fmt: skip
 def test_incremental_consistency_table(cspo: tuple[int, ...], score: float) -> None:
     assert reval.ic_score(*map(bool, cspo)) == score
+
+
+@pytest.mark.parametrize("task", ["coverage", "state", "path", "output"])
+def test_benchmark_protocol_round_trip(reval_dir: Path, task: str) -> None:
+    from stepcode.eval.benchmarks import get_benchmark
+
+    bench = get_benchmark(f"reval-{task}")
+    items = bench.load(str(reval_dir), limit=3)
+    assert all(isinstance(bench.prompt(it), str) for it in items)
+    pairs, _ = reval.load_reval(reval_dir, limit=3)
+    traces = reval.trace_items(pairs)
+    gold = {
+        p.item_id: reval.gold_generations(p, tr, task) for p, tr in zip(pairs, traces, strict=True)
+    }
+    gens = {
+        it.item_id: [gold[it.data.get("pair_id", it.item_id)][it.data.get("q", 0)]] for it in items
+    }
+    report = bench.score(items, gens)
+    assert report.summary[f"{task}_acc"] == 100.0 and len(report.samples) == len(items)

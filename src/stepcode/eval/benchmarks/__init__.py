@@ -7,11 +7,16 @@ from typing import Any
 from stepcode.errors import ConfigError
 from stepcode.eval.benchmarks.base import Benchmark, EvalItem, SampleScore, ScoreReport
 
-NAMES = ("cruxeval-o", "cruxeval-i", "cruxeval-o-cot", "cruxeval-i-cot", "lcb", "lcb-cot")
+NAMES = (
+    "cruxeval-o", "cruxeval-i", "cruxeval-o-cot", "cruxeval-i-cot", "lcb", "lcb-cot",
+    "reval-coverage", "reval-state", "reval-path", "reval-output",
+    "reval-coverage-cot", "reval-state-cot", "reval-path-cot", "reval-output-cot",
+)  # fmt: skip
 
 
 def get_benchmark(name: str, **opts: Any) -> Benchmark:
-    """A benchmark by name (``cruxeval-o``, ``cruxeval-i``, ``lcb``, with ``-cot`` variants)."""
+    """A benchmark by name (``cruxeval-o``, ``cruxeval-i``, ``lcb``, ``reval-{coverage,state,path,output}``,
+    each with a ``-cot`` variant)."""
     from stepcode.eval.benchmarks.cruxeval import CRUXEval
     from stepcode.eval.benchmarks.lcb import LiveCodeBenchExecution
 
@@ -23,6 +28,15 @@ def get_benchmark(name: str, **opts: Any) -> Benchmark:
         return CRUXEval(mode="input", cot=cot, **opts)
     if base == "lcb":
         return LiveCodeBenchExecution(cot=cot, **opts)
+    if base.startswith("reval-") and base.removeprefix("reval-") in (
+        "coverage",
+        "state",
+        "path",
+        "output",
+    ):
+        from stepcode.eval.benchmarks.reval import REval
+
+        return REval(task=base.removeprefix("reval-"), cot=cot, **opts)
     raise ConfigError(f"unknown benchmark {name!r}: choose from {', '.join(NAMES)}")
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from stepcode.errors import DataError
 from stepcode.eval.benchmarks import reval_answers as ra
-from stepcode.eval.benchmarks.base import EvalItem
+from stepcode.eval.benchmarks.base import EvalItem, ScoreReport
 from stepcode.eval.benchmarks.reval_prompts import TEMPLATES
 from stepcode.types import Limits, Trace
 
@@ -289,3 +289,71 @@ def score_reval(
     if all(t in by_task for t in TASKS):
         summary["ic"] = incremental_consistency(items, by_task)
     return summary, [r for t in TASKS for r in by_task.get(t, [])]
+
+
+@dataclass(frozen=True)
+class REval:
+    """One REval task as a ``Benchmark``: items are single questions (``DREval/i#j:q``; output:
+    one per pair), so each has one prompt. ``load(path)`` needs the REval data directory."""
+
+    task: str = "coverage"
+    cot: bool = False
+    prompt_style: str = "raw"
+
+    @property
+    def name(self) -> str:
+        return f"reval-{self.task}" + ("-cot" if self.cot else "")
+
+    @property
+    def default_params(self) -> Mapping[str, Any]:
+        return {
+            "n": 1,
+            "temperature": 0.8,
+            "max_tokens": 1024 if self.cot else 256,
+            "stop": ["[/ANSWER]"],
+        }
+
+    def load(self, path: str | None = None, limit: int | None = None) -> list[EvalItem]:
+        if path is None:
+            raise DataError(
+                "REval has no hub dataset: pass the directory with DREval_data/tasks.jsonl"
+            )
+        pairs, _ = load_reval(path, limit)
+        if self.task == "output":
+            return pairs
+        return [EvalItem(item_id=f"{p.item_id}:{q}", data={**p.data, "pair_id": p.item_id, "q": q})
+                for p in pairs for q in range(len(p.data["questions"]))]  # fmt: skip
+
+    def prompt(self, item: EvalItem) -> str | list[dict[str, str]]:
+        text = prompts(item, self.task, self.cot)[item.data.get("q", 0)]
+        if self.prompt_style == "chat":
+            from stepcode.eval.benchmarks.cruxeval import SYSTEM
+
+            return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": text}]
+        return text
+
+    def extract(self, item: EvalItem, generation: str) -> str | None:
+        return ra.answer_text(generation)
+
+    def score(self, items: Sequence[EvalItem], generations: Mapping[str, Sequence[str]], *,
+              mode: str = "official") -> ScoreReport:  # fmt: skip
+        from stepcode.eval.benchmarks.base import SampleScore
+
+        pairs: dict[str, EvalItem] = {}
+        gens: dict[str, list[str]] = {}
+        for it in items:
+            pid = it.data.get("pair_id", it.item_id)
+            pairs.setdefault(pid, EvalItem(item_id=pid, data=it.data))
+            first = (generations.get(it.item_id) or [""])[0]
+            gens.setdefault(pid, [""] * len(it.data["questions"]))[it.data.get("q", 0)] = first
+        plist = list(pairs.values())
+        traces = trace_items(plist) if self.task != "output" else [None] * len(plist)
+        summary, results = score_reval(plist, traces, {self.task: gens}, cot=self.cot)  # type: ignore[arg-type]
+        samples = tuple(
+            SampleScore(item_id=r.item_id if self.task == "output" else f"{r.item_id}:{r.q}", sample_idx=0,
+                        generation=r.generation, extracted=json.dumps(r.response), correct=r.correct,
+                        skipped=False, reason=f"expected {json.dumps(r.expected)}")
+            for r in results
+        )  # fmt: skip
+        return ScoreReport(benchmark=self.name, mode="official", summary=summary, samples=samples,
+                           notes=("ground truth from stepcode's tracer (REval rules)",))  # fmt: skip
