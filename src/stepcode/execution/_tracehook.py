@@ -14,8 +14,12 @@ REval semantics (``dynamics.py`` of r-eval/REval, reimplemented from its behavio
   plus dunder names and comprehension iterators (``.0``), which no question can name.
 
 Not done here: deep copies. Values cross the process boundary as bounded ``repr`` strings plus
-type names, computed at the event itself (which is when REval deep-copies); reprs of immutable
-scalars are cached by identity, so unchanged scalars cost one dict lookup. The module frame's
+type names, computed at the event itself (which is when REval deep-copies). Reprs are reused
+while a value cannot have changed: an immutable scalar is found again by identity (the cache
+keeps it alive, so its id is unique), and a list/tuple/dict of scalars when it still holds the
+very same objects in the same order (an identity check in C); anything else is re-described at
+every event. The step bound (``max_steps``) applies to the kept trace; a payload-size bound
+stops recording before the result message gets too big. Either sets ``truncated``. The module frame's
 own states are marked (``module_end``) so that a run with a call can keep only the call's states,
 as REval does (it defines the program before it starts tracing).
 """

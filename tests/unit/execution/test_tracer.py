@@ -158,3 +158,21 @@ def test_long_values_are_bounded():
     )
     assert all(len(v.repr) <= 53 for e in t.events for v in e.locals.values())
     assert t.return_value == "100000"
+
+
+def test_programs_that_print_a_lot_keep_their_trace():
+    code = (
+        "def f(n):\n    for i in range(n):\n        print('state: ' + 'x' * 40, i)\n    return n\n"
+    )
+    t = trace_program(code, "f(5000)", Limits(timeout_s=10))
+    assert t.status is ExecStatus.OK and t.return_value == "5000" and not t.truncated
+    assert len(t.result.stdout.splitlines()) == 5000
+    assert _lines(t) == [2, 3] * 5000 + [2, 4]
+    assert [s["i"].repr for s in states_after(t, 3)][-1] == "4999"
+
+
+def test_output_flood_is_a_status_in_bounded_time():
+    code = "def f():\n    while True:\n        print('x' * 1000)\n"
+    t = trace_program(code, "f()", Limits(timeout_s=5, max_output_bytes=1 << 16))
+    assert t.status is ExecStatus.OUTPUT_LIMIT
+    assert t.truncated  # the run was cut: its trace is not complete
