@@ -166,10 +166,30 @@ def _table(summary: Mapping[str, Any]) -> str:
     return f"<table>{cells}</table>"
 
 
-def write_report(run_dirs: Sequence[str | Path], out_dir: str | Path) -> Path:
-    """Read each run, draw the plots that apply, write ``out_dir/report.html``; returns its path."""
-    if not run_dirs:
-        raise DataError("no run directories given")
+def expand_runs(run_dirs: Sequence[str | Path]) -> list[Path]:
+    """An ``eval run`` output root (``OUT/<benchmark>/summary.json``) stands for its benchmarks."""
+    found: list[Path] = []
+    for d in map(Path, run_dirs):
+        subs = (
+            sorted(x for x in d.iterdir() if (x / "summary.json").is_file()) if d.is_dir() else []
+        )
+        found.extend(subs or [d])
+    return found
+
+
+def write_report(
+    run_dirs: Sequence[str | Path] | str | Path, out_dir: str | Path | None = None
+) -> Path:
+    """Read each run, draw the plots that apply, write ``out_dir/report.html``; returns its path.
+
+    ``write_report(OUT)`` (one directory, as ``eval run`` calls it) reports on ``OUT``'s benchmark
+    subdirectories and writes into ``OUT``."""
+    if isinstance(run_dirs, str | Path):
+        out_dir = out_dir if out_dir is not None else run_dirs
+        run_dirs = [run_dirs]
+    run_dirs = expand_runs(run_dirs)
+    if not run_dirs or out_dir is None:
+        raise DataError("no run directories (or no output directory) given")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     summaries, samples = {}, {}

@@ -61,3 +61,21 @@ def test_report_from_scored_run(tmp_path: Path) -> None:
 def test_missing_summary_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="summary.json"):
         write_report([tmp_path], tmp_path / "out")
+
+
+def test_eval_run_layout_single_dir(tmp_path: Path) -> None:
+    """``write_report(OUT)`` as ``eval run`` calls it: OUT/<benchmark>/{summary,samples} -> OUT/report.html."""
+    for name, score in (("cruxeval-o", 80.0), ("lcb", 60.0)):
+        d = tmp_path / name
+        d.mkdir()
+        (d / "summary.json").write_text(json.dumps({"benchmark": name, "pass@1": score}))
+        (d / "samples.jsonl").write_text(
+            json.dumps({"item_id": "x", "correct": True, "length": "1-5"}) + "\n"
+        )
+    (tmp_path / "summary.json").write_text(json.dumps({"benchmarks": {}}))
+    target = write_report(tmp_path)
+    assert target == tmp_path / "report.html"
+    html = target.read_text()
+    assert (
+        "cruxeval-o" in html and "lcb" in html and (tmp_path / "accuracy_by_length.png").is_file()
+    )
