@@ -45,6 +45,13 @@ class _SoftTimeout(BaseException):
     """Raised inside the program shortly before the hard kill so partial results come back."""
 
 
+def _soft(signum, frame):
+    raise _SoftTimeout()
+
+
+_NULL_STDIN: list = [None]  # a text reader over fd 0, made in the worker, used by children
+
+
 # ------------------------------------------------------------------ child side --------------
 
 
@@ -233,13 +240,10 @@ def _child_main(job: dict, out_w: int, err_w: int, res_w: int, cwd: str, traceho
         if os.getppid() != job["worker_pid"]:
             os._exit(70)
         # the worker's environment is already scrubbed (pool.py); its sys.stdout/stderr objects are
-        # empty between jobs and now write to the program's pipes; stdin had read-ahead, so reopen
-        sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
-
-        def _soft(signum, frame):
-            raise _SoftTimeout()
-
-        signal.signal(signal.SIGALRM, _soft)
+        # empty between jobs and now write to the program's pipes; its sys.stdin may hold
+        # read-ahead protocol bytes, so the program gets a reader over fd 0 (/dev/null) made once
+        # in the worker, and the SIGALRM handler (_soft) is installed there too
+        sys.stdin = _NULL_STDIN[0]
         signal.setitimer(signal.ITIMER_REAL, max(0.05, limits["timeout_s"] * 0.9))
         result = _run_program(job, tracehook)
         try:
@@ -508,7 +512,10 @@ def main() -> None:
     for name in _PRELOAD:
         __import__(name)
     import gc
+    import io
 
+    _NULL_STDIN[0] = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
+    signal.signal(signal.SIGALRM, _soft)  # the worker itself never arms the timer
     gc.freeze()  # keep the collector from touching (and so copying) the worker's pages in children
     try:
         tracehook = _compile_tracehook()
