@@ -33,7 +33,7 @@ from stepcode.data.filters import (
     near_key,
 )
 from stepcode.data.inputs import candidate_inputs
-from stepcode.data.sources import load_source
+from stepcode.data.sources import check_source, load_source
 from stepcode.data.synth import synthesize_programs, verify_programs
 from stepcode.execution import AnchorPolicy, trace_batch
 from stepcode.io import read_jsonl, write_json, write_jsonl
@@ -326,7 +326,9 @@ def build_dataset(
     prog: Progress = progress or (lambda stage, done, total: None)
     st = BuildState()
     ck = _Checkpoints(out, config_hash(cfg))
-    dec = load_decontaminator(cfg)  # fail fast on a broken benchmark path, before any work
+    for spec in cfg.sources:
+        check_source(spec)  # fail fast on a broken source or benchmark path, before any work
+    dec = load_decontaminator(cfg)
     t0 = time.perf_counter()
     programs = collect_programs(cfg, ck, st, prog)
     t1 = time.perf_counter()

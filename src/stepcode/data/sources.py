@@ -122,6 +122,15 @@ def _hf_records(spec: SourceSpec) -> Iterable[tuple[str, Mapping[str, Any]]]:
         yield str(i), rec
 
 
+def check_source(spec: SourceSpec) -> None:
+    """Fail fast (``DataError``) on a local source path that cannot be read, before any work."""
+    path = Path(spec.path)
+    if spec.kind == "files" and not path.is_dir():
+        raise DataError(f"source files: {path} is not a directory")
+    if spec.kind == "jsonl" and not path.is_file():
+        raise DataError(f"source jsonl: {path} does not exist")
+
+
 def load_source(spec: SourceSpec) -> tuple[list[Program], int]:
     """``(programs, skipped)`` from one source, in a deterministic order."""
     name = {"files": "files", "jsonl": "jsonl"}.get(spec.kind, f"hf:{spec.path}")

@@ -31,7 +31,7 @@ from typing import Literal
 
 from stepcode.data.inventory import CORE, INVENTORY, MUTATIONS, Op
 from stepcode.execution import Job, run_jobs
-from stepcode.types import ExecStatus, Limits, Program
+from stepcode.types import Limits, Program
 
 Size = Literal["small", "paper"]
 LEVELS = (1, 2, 3, 4, 5, 6)
@@ -317,32 +317,36 @@ def synthesize_programs(
     batch, attempt = max(16, n * 2), 0
     while len(kept) < n and attempt < 20:
         cands = synthesize_candidates(level, batch, seed * 1000 + attempt, size)
-        kept += verify_programs(cands, limits)
+        kept += verify_programs(cands, limits, batch=32)
         attempt += 1
     return kept[:n]
 
 
-def verify_programs(programs: Sequence[Program], limits: Limits | None = None) -> list[Program]:
-    """Keep programs that run OK twice with the same, literal-round-tripping output."""
+def verify_programs(
+    programs: Sequence[Program], limits: Limits | None = None, *, batch: int = 0
+) -> list[Program]:
+    """Keep programs that run OK twice with the same, literal-round-tripping output.
+
+    ``batch > 0`` runs that many programs per sandbox job (``batchrun``: only for synthesized
+    code); ``0`` runs each program in its own job (real code).
+    """
     import dataclasses
 
+    from stepcode.data.batchrun import run_calls
+
     limits = limits or Limits(timeout_s=1.0, memory_mb=256)
-    jobs = [
-        Job(code=p.code, call=f"{p.entry_point}({p.input_args})", limits=limits) for p in programs
-    ]
-    first, second = run_jobs(jobs), run_jobs(jobs)
+    items = [(p.code, f"{p.entry_point}({p.input_args})") for p in programs]
+    if batch > 0:
+        first, second = run_calls(items, limits, batch), run_calls(items, limits, batch)
+    else:
+        jobs = [Job(code=c, call=call, limits=limits) for c, call in items]
+        first = [(r.result.status.value, r.result.return_value) for r in run_jobs(jobs)]
+        second = [(r.result.status.value, r.result.return_value) for r in run_jobs(jobs)]
     kept = []
-    for p, a, b in zip(programs, first, second, strict=True):
-        ra, rb = a.result, b.result
-        if (
-            ra.status is not ExecStatus.OK
-            or rb.status is not ExecStatus.OK
-            or ra.return_value != rb.return_value
-        ):
+    for p, (sa, va), (sb, vb) in zip(programs, first, second, strict=True):
+        if sa != "ok" or sb != "ok" or va != vb or va is None or not _round_trips(va):
             continue
-        if ra.return_value is None or not _round_trips(ra.return_value):
-            continue
-        kept.append(dataclasses.replace(p, output=ra.return_value))
+        kept.append(dataclasses.replace(p, output=va))
     return kept
 
 
