@@ -30,14 +30,16 @@ PR_SET_PDEATHSIG = 1
 _PDEATHSIG: list = [None]  # libc prctl, bound in main() when ctypes can reach libc
 RESULT_CAP = 8 << 20  # bytes of result JSON accepted from a child
 RETURN_REPR_CAP = 10_000
-# Modules imported once in the worker so that children get them for free. Left out on purpose:
-# modules that register fork handlers (threading, random and what imports them: subprocess,
-# tempfile, statistics, socket's users...), which every fork would then pay for; a program that
-# imports them pays the import in its own child.
+# Modules imported once in the worker so that children get them for free: what short contest
+# and benchmark programs import (``ast`` is also what ``_preimport`` needs). Every preloaded
+# module makes each fork dearer (more pages to copy and to fault), so heavier, rarer ones
+# (datetime, decimal, fractions, dataclasses, hashlib, calendar) are imported by the programs
+# that use them, in their own child; so are modules that register fork handlers (threading,
+# random, and their importers subprocess, tempfile, statistics), which every fork would pay for.
 _PRELOAD = (
     "collections", "itertools", "functools", "math", "re", "string", "heapq", "bisect", "typing",
-    "copy", "operator", "json", "datetime", "decimal", "fractions", "ast", "array", "textwrap",
-    "unicodedata", "dataclasses", "enum", "hashlib", "calendar", "time", "traceback", "_weakrefset",
+    "copy", "operator", "json", "ast", "array", "textwrap", "enum", "time", "traceback",
+    "_weakrefset",
 )  # fmt: skip
 
 
