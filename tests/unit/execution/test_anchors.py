@@ -181,7 +181,15 @@ def _assert_anchor_values_match_tracer(code, call, inst, anchored):
 
 
 def test_cruxeval_programs_keep_their_outputs_when_instrumented(cruxeval_path):
-    items = [json.loads(line) for line in cruxeval_path.read_text().splitlines()]
+    _check_cruxeval([json.loads(line) for line in cruxeval_path.read_text().splitlines()][:200])
+
+
+@pytest.mark.slow
+def test_all_800_cruxeval_programs_keep_their_outputs_when_instrumented(cruxeval_path):
+    _check_cruxeval([json.loads(line) for line in cruxeval_path.read_text().splitlines()])
+
+
+def _check_cruxeval(items):
     jobs = []
     for it in items:
         inst = instrument(it["code"], AnchorPolicy(loops="every", max_hits=10_000))
