@@ -25,6 +25,7 @@ def _ops(family: str, rows: list[tuple[str, tuple[str, ...], str]]) -> list[Op]:
     return [Op(t, a, r, family) for t, a, r in rows]
 
 
+# fmt: off
 INVENTORY: tuple[Op, ...] = tuple(
     _ops("str", [
         ("{0}.upper()", ("str",), "str"),
@@ -54,7 +55,7 @@ INVENTORY: tuple[Op, ...] = tuple(
         ("{0}.isalpha()", ("str",), "bool"),
         ("{0}.isdigit()", ("str",), "bool"),
         ("{0}.islower()", ("str",), "bool"),
-    ])  # fmt: skip
+    ])
     + _ops("lint", [
         ("sorted({0})", ("lint",), "lint"),
         ("sorted({0}, reverse=True)", ("lint",), "lint"),
@@ -77,7 +78,7 @@ INVENTORY: tuple[Op, ...] = tuple(
         ("set({0})", ("lint",), "set"),
         ("tuple({0})", ("lint",), "tuple"),
         ("{k} in {0}", ("lint",), "bool"),
-    ])  # fmt: skip
+    ])
     + _ops("int", [
         ("{0} + {k}", ("int",), "int"),
         ("{0} - {k}", ("int",), "int"),
@@ -93,14 +94,14 @@ INVENTORY: tuple[Op, ...] = tuple(
         ("{0} % 2 == 0", ("int",), "bool"),
         ("divmod({0}, {k})", ("int",), "tuple"),
         ("float({0})", ("int",), "float"),
-    ])  # fmt: skip
+    ])
     + _ops("float", [
         ("round({0} * {k}, 1)", ("float",), "float"),
         ("{0} / 2", ("float",), "float"),
         ("int({0})", ("float",), "int"),
         ("abs({0})", ("float",), "float"),
         ("{0}.is_integer()", ("float",), "bool"),
-    ])  # fmt: skip
+    ])
     + _ops("lstr", [
         ("sorted({0})", ("lstr",), "lstr"),
         ("{c1}.join({0})", ("lstr",), "str"),
@@ -108,7 +109,7 @@ INVENTORY: tuple[Op, ...] = tuple(
         ("[w.upper() for w in {0}]", ("lstr",), "lstr"),
         ("{0}[::-1]", ("lstr",), "lstr"),
         ("{0} + [{c}]", ("lstr",), "lstr"),
-    ])  # fmt: skip
+    ])
     + _ops("dict", [
         ("{0}.get({c1}, {k})", ("dict",), "int"),
         ("sorted({0})", ("dict",), "lstr"),
@@ -117,22 +118,23 @@ INVENTORY: tuple[Op, ...] = tuple(
         ("{c1} in {0}", ("dict",), "bool"),
         ("dict(zip({1}, {2}))", ("dict", "lstr", "lint"), "dict"),
         ("{{**{0}, {c1}: {k}}}", ("dict",), "dict"),
-    ])  # fmt: skip
+    ])
     + _ops("set", [
         ("sorted({0})", ("set",), "lint"),
         ("len({0})", ("set",), "int"),
         ("{0} | {{{k}}}", ("set",), "set"),
         ("{0} - {{{k}}}", ("set",), "set"),
         ("{k} in {0}", ("set",), "bool"),
-    ])  # fmt: skip
+    ])
     + _ops("tuple", [
         ("{0} + ({k},)", ("tuple",), "tuple"),
         ("{0}[::-1]", ("tuple",), "tuple"),
         ("len({0})", ("tuple",), "int"),
         ("{0}.count({k})", ("tuple",), "int"),
         ("list({0})", ("tuple",), "lint"),
-    ])  # fmt: skip
+    ])
 )
+# fmt: on
 
 # in-place mutations usable as statements: (template, target type)
 MUTATIONS: tuple[tuple[str, str], ...] = (
