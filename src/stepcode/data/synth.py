@@ -23,6 +23,7 @@ same output, with an output whose repr round-trips (``ast.literal_eval``).
 from __future__ import annotations
 
 import ast
+import functools
 import random
 import string
 from collections.abc import Sequence
@@ -71,15 +72,7 @@ class _Gen:
 
     # -- expressions ---------------------------------------------------------------------
     def ops_for(self, result: str | None, env: Sequence[_Var]) -> list[Op]:
-        have = {v.type for v in env}
-        ops = [o for o in INVENTORY if all(a in have for a in o.args) and o.args]
-        if self.family is not None:
-            ops = [o for o in ops if o.family == self.family and o.args[0] == self.family]
-            if self.size == "small":
-                ops = [o for o in ops if o.template in CORE]
-        if result is not None:
-            ops = [o for o in ops if o.result == result]
-        return ops
+        return _ops_for(frozenset(v.type for v in env), result, self.family, self.size)
 
     def expr(
         self, env: Sequence[_Var], result: str | None = None, depth: int = 0
@@ -228,6 +221,19 @@ class _Gen:
         body, _ = self.function("f", params, depth, n_assign, pre=env_extra)
         lines += body
         return "\n".join(lines) + "\n", params
+
+
+@functools.cache
+def _ops_for(have: frozenset[str], result: str | None, family: str | None, size: Size) -> list[Op]:
+    """Inventory operations applicable to variables of types ``have`` (inventory order kept)."""
+    ops = [o for o in INVENTORY if o.args and have.issuperset(o.args)]
+    if family is not None:
+        ops = [o for o in ops if o.family == family and o.args[0] == family]
+        if size == "small":
+            ops = [o for o in ops if o.template in CORE]
+    if result is not None:
+        ops = [o for o in ops if o.result == result]
+    return ops
 
 
 _PARAM_NAMES = {
