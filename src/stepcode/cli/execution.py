@@ -156,12 +156,14 @@ def doctor() -> None:
     table = Table("component", "status", title="stepcode doctor")
     table.add_row("stepcode", stepcode.__version__)
     table.add_row("python", platform.python_version())
-    for mod in ("torch", "transformers", "tokenizers", "datasets", "vllm", "verl", "peft", "trl"):
-        try:
-            version = __import__(mod).__version__
-        except Exception:  # noqa: BLE001 - any import failure means "not usable here"
-            version = "[dim]not installed[/]"
-        table.add_row(mod, version)
+    from importlib.metadata import PackageNotFoundError, version
+
+    for dist in ("torch", "transformers", "tokenizers", "datasets", "vllm", "verl", "peft", "trl"):
+        try:  # metadata only: importing vllm/verl just to read a version takes many seconds
+            found = version(dist)
+        except PackageNotFoundError:
+            found = "[dim]not installed[/]"
+        table.add_row(dist, found)
     table.add_row("cpu cores", str(os.cpu_count()))
     table.add_row("gpu", _gpu_line())
     report = detect_isolation()
