@@ -21,17 +21,8 @@ def _gold(items: list[EvalItem], mode: str) -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize("mode", ["output", "input"])
-def test_gold_subset_scores_100(cruxeval_path: Path, mode: str) -> None:
-    items = load_cruxeval(str(cruxeval_path), limit=120)
-    gens = _gold(items, mode)
-    report = score_generations("c", mode, items, gens, gens, mode="official")
-    assert report.summary["pass@1"] == 100.0
-    assert report.summary["n_items"] == 120
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("mode", ["output", "input"])
 def test_gold_all_800_scores_100(cruxeval_path: Path, mode: str) -> None:
+    """All 800 (about 6 s per mode on 2 loaded cores, so in the default suite)."""
     items = load_cruxeval(str(cruxeval_path))
     assert len(items) == 800
     gens = _gold(items, mode)
