@@ -33,14 +33,14 @@ def filter_by_difficulty(
             f"filters.difficulty.model is set but generation is unavailable ({e})"
         ) from None
     if engine is None:
-        engine = engines.HFEngine(cfg.model)
+        engine = engines.HFEngine.from_pretrained(cfg.model)
     params = engines.GenerationParams(n=cfg.k, temperature=0.8, max_tokens=256)
     targets = [
         (i, t) for i, (_, _, tasks) in enumerate(items) for t in tasks if t.kind is TaskKind.OUTPUT
     ]
     outs = engine.generate([t.prompt for _, t in targets], params)
     passes = {
-        i: sum(score_completion(t, getattr(c, "text", c)).outcome > 0 for c in comps)
+        i: sum(score_completion(t, c.text).outcome > 0 for c in comps)
         for (i, t), comps in zip(targets, outs, strict=True)
     }
     kept = [
