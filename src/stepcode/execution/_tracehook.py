@@ -34,6 +34,8 @@ from operator import is_ as _is
 _SKIP_CLASSES = frozenset({"module", "function", "builtin_function_or_method"})
 _SCALARS = frozenset({int, float, bool, str, bytes, complex, type(None)})
 _PAYLOAD_CHARS = 6_000_000  # stop recording before the result JSON gets too big
+_CACHE_REPR_CHARS = 2_000  # values with longer reprs are re-described at every event
+_CACHE_CHARS = 2_000_000  # repr chars of the values the cache keeps alive (memory ~ this)
 _LINE, _RET, _EXC = "line", "return", "exception"
 
 
@@ -109,6 +111,7 @@ class Recorder:
         self._chars = 0
         self._scalar_cache: dict[int, tuple] = {}  # id -> (value, desc, flat items)
         self._kinds: dict[type, int] = {}
+        self._cache_chars = 0
         self._plain_code: dict[object, bool] = {}  # code object -> no hidden local names
 
     # -- tracing -------------------------------------------------------------------------
@@ -246,10 +249,17 @@ class Recorder:
             self._chars += hit[3]
         else:
             desc = [self._repr(value), cls.__name__]
-            items = None if kind == _SCALAR else _items(value)
-            if kind == _FLAT and items is None:
-                items = ()  # never equal to a non-empty container: always re-described
-            self._scalar_cache[id(value)] = (value, desc, items, len(desc[0]))
+            size = len(desc[0])
+            if size <= _CACHE_REPR_CHARS:  # the cache keeps values alive: bounded, see below
+                items = None if kind == _SCALAR else _items(value)
+                if kind == _FLAT and items is None:
+                    items = ()  # never equal to a non-empty container: always re-described
+                cache = self._scalar_cache
+                self._cache_chars += size
+                if self._cache_chars > _CACHE_CHARS:
+                    cache.clear()  # entries and the objects they hold go together: no stale ids
+                    self._cache_chars = size
+                cache[id(value)] = (value, desc, items, size)
         out[name] = desc
 
     def _describe(self, value: object) -> list:

@@ -176,3 +176,11 @@ def test_output_flood_is_a_status_in_bounded_time():
     t = trace_program(code, "f()", Limits(timeout_s=5, max_output_bytes=1 << 16))
     assert t.status is ExecStatus.OUTPUT_LIMIT
     assert t.truncated  # the run was cut: its trace is not complete
+
+
+def test_growing_values_stay_within_memory_and_payload_bounds():
+    code = "def f(n):\n    s = []\n    for i in range(n):\n        s = s + [i]\n    return len(s)\n"
+    t = trace_program(code, "f(9000)", Limits(timeout_s=20, memory_mb=256))
+    assert t.status is ExecStatus.OK and t.return_value == "9000"
+    assert t.truncated  # the payload bound cut the trace, the run itself finished
+    assert [s["s"].repr for s in states_after(t, 4)][:3] == ["[0]", "[0, 1]", "[0, 1, 2]"]
