@@ -159,3 +159,18 @@ def test_benchmark_protocol_round_trip(reval_dir: Path, task: str) -> None:
     }
     report = bench.score(items, gens)
     assert report.summary[f"{task}_acc"] == 100.0 and len(report.samples) == len(items)
+
+
+def test_adversarial_output_answers_fail(reval_dir: Path) -> None:
+    items, _ = reval.load_reval(reval_dir, limit=1)
+    it = items[0]
+    q = it.data["output_pred"]
+    hostile = ["assert True", q.replace("??", "True") + "\nassert True", "raise SystemExit(0)",
+               q.split("==")[0] + "== __import__('os')._exit(0)", q, "", "[ANSWER]" + q.replace("??", "1e9")]  # fmt: skip
+    results = reval.judge_outputs(
+        [it] * len(hostile), {it.item_id: "x"}, cot=False
+    )  # warm-up shape check
+    assert len(results) == len(hostile)
+    for h in hostile:
+        (r,) = reval.judge_outputs([it], {it.item_id: h}, cot=False)
+        assert not r.correct, h
