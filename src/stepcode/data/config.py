@@ -126,7 +126,7 @@ class DecontamSection:
     ngram: int = 10
     """n-gram length over normalised tokens"""
     min_overlap: float = 0.5
-    """share of the smaller program's n-grams that must match one benchmark item to remove it"""
+    """share of one benchmark item's n-grams a program must contain to be removed"""
     cruxeval: str = ""
     """CRUXEval jsonl (``code`` field) or HF dataset name; empty: skip"""
     lcb: str = ""

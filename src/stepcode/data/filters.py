@@ -108,15 +108,16 @@ class Contamination:
     item_id: str
     shared_ngrams: int
     overlap: float
-    """shared n-grams / n-grams of the smaller of the two programs"""
+    """shared n-grams / n-grams of the benchmark item (1.0: the whole item is reproduced)"""
 
 
 class Decontaminator:
     """n-gram index over benchmark programs; ``check`` names the most overlapping item.
 
-    A program is contaminated when it shares at least ``min_overlap`` of the n-grams of the
-    smaller of (program, item) with one benchmark item: after identifier normalisation every
-    ``def v0(v1): v2 = ...`` opening looks alike, so one shared n-gram alone is not evidence.
+    A program is contaminated when it contains at least ``min_overlap`` of one benchmark item's
+    n-grams: after identifier normalisation every ``def v0(v1): v2 = v1[::-1]`` opening looks
+    alike, so a few shared n-grams (a short program's whole text) are not evidence; reproducing
+    most of a benchmark program is.
     """
 
     def __init__(self, n: int = 10, min_overlap: float = 0.5) -> None:
@@ -145,7 +146,7 @@ class Decontaminator:
         best: Contamination | None = None
         for k, count in sorted(hits.items()):
             bench, item, size = self.items[k]
-            overlap = count / max(1, min(size, len(grams)))
+            overlap = count / max(1, size)
             if overlap >= self.min_overlap and (best is None or overlap > best.overlap):
                 best = Contamination(
                     program_id=program_id,
