@@ -55,7 +55,7 @@ def score_file(benchmark: str, mode: str, generations: str | Path, data: str | N
     from stepcode.eval.benchmarks.cruxeval import load_cruxeval, score_generations
     from stepcode.eval.benchmarks.lcb import extract_lcb, load_lcb, score_extracted
 
-    if not Path(generations).is_file():
+    if not Path(generations).exists():
         raise DataError(f"generations file not found: {generations}")
     if benchmark == "cruxeval":
         if mode not in ("output", "input"):

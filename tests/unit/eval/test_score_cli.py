@@ -83,3 +83,30 @@ def test_bad_inputs_fail_clearly(tmp_path: Path) -> None:
     res = CliRunner().invoke(get_app(), ["eval", "score", "--benchmark", "lcb", "--generations", str(g),
                                          "--data", str(FIXTURE), "--out", str(tmp_path)])  # fmt: skip
     assert res.exit_code != 0 and "not JSON" in res.output
+
+
+def test_reval_all_tasks_directory_gives_ic(reval_dir: Path, tmp_path: Path) -> None:
+    from stepcode.eval.benchmarks import reval
+
+    items, _ = reval.load_reval(reval_dir, limit=2)
+    traces = reval.trace_items(items)
+    root = tmp_path / "model_generations"
+    for task in reval.TASKS:
+        recs: dict[str, dict] = {}
+        for it, tr in zip(items, traces, strict=True):
+            rec = recs.setdefault(
+                it.data["idx"], {"task_id": f"DREval/{it.data['idx']}", "generation": []}
+            )
+            gens = reval.gold_generations(it, tr, task)
+            rec["generation"].append(
+                {"input_idx": it.data["input_idx"], "results": [{"generated": g} for g in gens]}
+            )
+        (root / f"{task}@m").mkdir(parents=True)
+        body = (
+            "".join(json.dumps(r) + "\n" for r in recs.values()) + json.dumps({"acc": 1.0}) + "\n"
+        )
+        (root / f"{task}@m" / "24-01-01-00-00.jsonl").write_text(body)
+    _invoke("--benchmark", "reval", "--mode", "all", "--generations", str(root),
+            "--data", str(reval_dir), "--limit", "2", "--out", str(tmp_path / "r"))  # fmt: skip
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert summary["ic"] == 100.0 and summary["avg_acc"] == 100.0
