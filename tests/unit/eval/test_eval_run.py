@@ -63,3 +63,25 @@ def test_eval_run_operator_errors(tmp_path):
     if importlib.util.find_spec("vllm") is None:
         r = run(get_app(), [*base, "--backend", "vllm"])
         assert r.exit_code == 2 and "pip install" in r.output
+
+
+def test_eval_run_openai_backend_against_the_loopback_server_matches_hf(tmp_path, model_dir, data):
+    from stepcode.eval.server import start_server
+    from stepcode.rollout.engines import HFEngine
+
+    common = ["--benchmarks", "cruxeval-o", "--data", f"cruxeval-o={data}", "--greedy",
+              "--set", "max_tokens=6"]  # fmt: skip
+    r = CliRunner().invoke(get_app(), ["eval", "run", "--model", str(model_dir), *common,
+                                       "--out", str(tmp_path / "hf")])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    with start_server(HFEngine.from_pretrained(str(model_dir), device="cpu"), model_name="t") as h:
+        r = CliRunner().invoke(get_app(), ["eval", "run", "--model", "t", "--backend", "openai",
+                                           "--base-url", h.base_url, "--concurrency", "2",
+                                           *common, "--out", str(tmp_path / "oa")])  # fmt: skip
+    assert r.exit_code == 0, r.output
+
+    def gens(d):
+        lines = (tmp_path / d / "cruxeval-o/samples.jsonl").read_text().splitlines()
+        return [(x["item_id"], x["generation"], x["verdict"]) for x in map(json.loads, lines)]
+
+    assert gens("oa") == gens("hf") and len(gens("hf")) == 3
