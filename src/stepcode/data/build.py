@@ -147,25 +147,29 @@ def _order_free(v: object) -> bool:
 def collect_programs(
     cfg: DataBuildConfig, ck: _Checkpoints, st: BuildState, progress: Progress
 ) -> list[Program]:
-    out: list[Program] = []
-    total = len(cfg.synth.levels) + len(cfg.sources)
-    for i, level in enumerate(cfg.synth.levels):
-        progress("synthesis", i, total)
-        out += _cached_programs(
-            ck, f"synth-L{level}",
-            lambda lv=level: synthesize_programs(lv, cfg.synth.per_level, cfg.seed, cfg.synth.size, _limits(cfg)),
-        )  # fmt: skip
-    progress("synthesis", len(cfg.synth.levels), total)
+    """Real sources first (a broken dataset fails before minutes of synthesis), then synthesis;
+    the result lists synthesized programs first, then real ones."""
+    real: list[Program] = []
     for j, spec in enumerate(cfg.sources):
-        progress("execution", len(cfg.synth.levels) + j, total)
+        progress("real code", j, len(cfg.sources))
 
         def make(spec=spec) -> list[Program]:
             progs, skipped = load_source(spec)
             st.drop("source_unusable", skipped)
             return verify_real_inputs(progs, cfg)
 
-        out += _cached_programs(ck, f"source-{j}", make)
-    progress("execution", total, total)
+        real += _cached_programs(ck, f"source-{j}", make)
+    if cfg.sources:
+        progress("real code", len(cfg.sources), len(cfg.sources))
+    synth: list[Program] = []
+    for i, level in enumerate(cfg.synth.levels):
+        progress("synthesis", i, len(cfg.synth.levels))
+        synth += _cached_programs(
+            ck, f"synth-L{level}",
+            lambda lv=level: synthesize_programs(lv, cfg.synth.per_level, cfg.seed, cfg.synth.size, _limits(cfg)),
+        )  # fmt: skip
+    progress("synthesis", len(cfg.synth.levels), len(cfg.synth.levels))
+    out = synth + real
     st.count("verified", out)
     return out
 
