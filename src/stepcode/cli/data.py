@@ -111,3 +111,7 @@ def _print_summary(manifest: dict, out: Path) -> None:
             f"  contaminated: {c['program_id']} ~ {c['benchmark']}:{c['item_id']} ({c['shared_ngrams']} shared n-grams)"
         )
     console.print(f"tasks: {json.dumps(counts['tasks_per_split'])}")
+    timings = out / "timings.json"
+    if timings.is_file():
+        secs = json.loads(timings.read_text())
+        console.print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in secs.items()))
