@@ -60,10 +60,13 @@ def run(
     batch_size: int = typer.Option(16, "--batch-size", help="hf backend: generation batch size"),
     chunk_size: int = typer.Option(32, "--chunk-size", help="items per generate call / save"),
     strict: bool = typer.Option(False, "--strict", help="count anti-copy skips as failures"),
+    prompt_style: str | None = typer.Option(
+        None, "--prompt-style", help="raw | chat (default: the benchmark's official style)"
+    ),
 ) -> None:
     """Evaluate MODEL on benchmarks with the official settings; writes OUT/summary.json."""
     from stepcode.cli import fail
-    from stepcode.errors import StepcodeError
+    from stepcode.errors import ConfigError, StepcodeError
     from stepcode.eval.harness import EvalConfig, evaluate, resolve_benchmark
     from stepcode.rollout.engines import make_engine
 
@@ -71,7 +74,10 @@ def run(
         paths = dict(_split_data(d) for d in data)
         cfg = EvalConfig(limit=limit, greedy=greedy, overrides=parse_sets(sets), data=paths,
                          chunk_size=chunk_size, score_mode="strict" if strict else "official")  # fmt: skip
-        benches = [resolve_benchmark(n) for n in expand_names(benchmarks)]
+        if prompt_style not in (None, "raw", "chat"):
+            raise ConfigError(f"--prompt-style {prompt_style!r}: choose raw or chat")
+        opts = {"prompt_style": prompt_style} if prompt_style else {}
+        benches = [resolve_benchmark(n, **opts) for n in expand_names(benchmarks)]
         if backend == "openai":
             engine = make_engine("openai", model, base_url=base_url, concurrency=concurrency)
         elif backend == "hf":
@@ -113,6 +119,8 @@ def _print_table(report: object) -> None:
         desc = f"n={s['n']} T={s['temperature']} top_p={s['top_p']} max={s['max_tokens']}"
         if s.get("greedy"):
             desc += " (greedy)"
+        if s.get("prompt_style") == "chat":
+            desc += " chat"
         for i, (k, v) in enumerate(r.summary.items()):
             table.add_row(r.name if i == 0 else "", k,
                           f"{v:.2f}" if isinstance(v, float) else str(v), desc if i == 0 else "")  # fmt: skip

@@ -83,15 +83,21 @@ class EvalReport:
     wall_s: float
 
 
-def resolve_benchmark(name: str) -> Benchmark:
-    """A benchmark by name: stepcode's aligned variants here, the rest via ``get_benchmark``."""
+def resolve_benchmark(name: str, **opts: Any) -> Benchmark:
+    """A benchmark by name: stepcode's aligned variants here, the rest via ``get_benchmark``.
+
+    ``opts`` go to the benchmark's constructor (e.g. ``prompt_style="chat"``)."""
     if name.endswith("-aligned"):
         from stepcode.eval.benchmarks.aligned import AlignedCRUXEval
 
-        return AlignedCRUXEval(mode="output" if name.startswith("cruxeval-o") else "input")
+        if name not in ("cruxeval-o-aligned", "cruxeval-i-aligned"):
+            raise ConfigError(
+                f"unknown benchmark {name!r}: cruxeval-o-aligned or cruxeval-i-aligned"
+            )
+        return AlignedCRUXEval(mode="output" if name.startswith("cruxeval-o") else "input", **opts)
     from stepcode.eval.benchmarks import get_benchmark
 
-    return get_benchmark(name)
+    return get_benchmark(name, **opts)
 
 
 def settings_for(bench: Benchmark, cfg: EvalConfig) -> GenerationParams:
@@ -199,7 +205,8 @@ def run_benchmark(
     bench_dir.mkdir(parents=True, exist_ok=True)
     items = bench.load(cfg.data.get(bench.name), cfg.limit)
     params = settings_for(bench, cfg)
-    settings = {**asdict(params), "stop": list(params.stop), "greedy": cfg.greedy}
+    settings = {**asdict(params), "stop": list(params.stop), "greedy": cfg.greedy,
+                "prompt_style": getattr(bench, "prompt_style", "raw")}  # fmt: skip
     _check_settings(bench_dir, settings)
     recs, n_new = generate_missing(
         engine, bench, items, params, bench_dir / "generations.jsonl",

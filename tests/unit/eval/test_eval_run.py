@@ -58,6 +58,8 @@ def test_eval_run_operator_errors(tmp_path):
     assert r.exit_code == 2 and "key=value" in r.output
     r = run(get_app(), [*base, "--benchmarks", "nope"])
     assert r.exit_code == 2 and "unknown benchmark" in r.output
+    r = run(get_app(), [*base, "--prompt-style", "xml"])
+    assert r.exit_code == 2 and "raw or chat" in r.output
     r = run(get_app(), [*base, "--backend", "tgi"])
     assert r.exit_code == 2 and "backend" in r.output
     if importlib.util.find_spec("vllm") is None:

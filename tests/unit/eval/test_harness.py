@@ -109,3 +109,22 @@ def test_bad_config():
         from stepcode.eval.harness import settings_for
 
         settings_for(get_benchmark("cruxeval-o"), EvalConfig(overrides={"temp": 1}))
+
+
+def test_chat_prompt_style_reaches_the_engine_and_the_settings(tmp_path, data):
+    from stepcode.eval.harness import resolve_benchmark
+
+    seen = []
+
+    class ChatEngine(AnswerEngine):
+        def generate(self, prompts, params):
+            seen.extend(prompts)
+            return [[Completion(text="0", finish_reason="stop", n_tokens=1)] for _ in prompts]
+
+    bench = resolve_benchmark("cruxeval-o", prompt_style="chat")
+    cfg = EvalConfig(data={"cruxeval-o": data}, greedy=True, limit=1)
+    (res,) = evaluate(ChatEngine(), [bench], cfg, tmp_path / "c").results
+    assert isinstance(seen[0], list) and seen[0][-1]["role"] == "user"
+    assert res.settings["prompt_style"] == "chat"
+    with pytest.raises(ConfigError, match="unknown benchmark"):
+        resolve_benchmark("cruxeval-x-aligned")
