@@ -17,6 +17,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -162,11 +163,12 @@ def collect_programs(
     if cfg.sources:
         progress("real code", len(cfg.sources), len(cfg.sources))
     synth: list[Program] = []
+    n_synth = math.ceil(cfg.synth.per_level * cfg.synth.oversample)
     for i, level in enumerate(cfg.synth.levels):
         progress("synthesis", i, len(cfg.synth.levels))
         synth += _cached_programs(
             ck, f"synth-L{level}",
-            lambda lv=level: synthesize_programs(lv, cfg.synth.per_level, cfg.seed, cfg.synth.size, _limits(cfg)),
+            lambda lv=level: synthesize_programs(lv, n_synth, cfg.seed, cfg.synth.size, _limits(cfg)),
         )  # fmt: skip
     progress("synthesis", len(cfg.synth.levels), len(cfg.synth.levels))
     out = synth + real
@@ -318,6 +320,21 @@ def make_program_tasks(
     return out
 
 
+def cap_per_level(items: Sequence[Any], cap: int, st: BuildState) -> list[Any]:
+    """At most ``cap`` synthesized programs per level (first in order); real code is not capped."""
+    seen: dict[int, int] = {}
+    out = []
+    for it in items:
+        lv = it[0].level
+        if lv is not None:
+            seen[lv] = seen.get(lv, 0) + 1
+            if seen[lv] > cap:
+                st.drop("over_per_level")
+                continue
+        out.append(it)
+    return out
+
+
 def build_dataset(
     cfg: DataBuildConfig, out_dir: str | Path, *, progress: Progress | None = None
 ) -> dict[str, Any]:
@@ -342,6 +359,7 @@ def build_dataset(
     t3 = time.perf_counter()
     items = make_program_tasks(pairs, cfg, st, prog)
     items = filter_by_difficulty(items, cfg.filters.difficulty, st)
+    items = cap_per_level(items, cfg.synth.per_level, st)
     t4 = time.perf_counter()
     st.seconds = {"programs": t1 - t0, "filtering": t2 - t1, "tracing": t3 - t2, "tasks": t4 - t3}
     splits = split_items(items, cfg)

@@ -25,11 +25,16 @@ class SynthSection:
     """verified programs to keep per level (before filters)"""
     size: Literal["small", "paper"] = "small"
     """``small``: tiny-model value ranges; ``paper``: ExecVerify's (ints 5-20, collections 5-15)"""
+    oversample: float = 1.0
+    """synthesize ``per_level * oversample`` verified programs, keep at most ``per_level`` per
+    level after all filters (deep levels lose many programs to the anchor and size caps)"""
 
     def __post_init__(self) -> None:
         bad = [lv for lv in self.levels if lv not in range(1, 7)]
         if bad:
             raise ConfigError(f"synth.levels: {bad} not in 1..6; use e.g. [1, 2, 3]")
+        if self.oversample < 1.0:
+            raise ConfigError(f"synth.oversample={self.oversample}: must be >= 1.0")
         if self.per_level < 0:
             raise ConfigError(f"synth.per_level={self.per_level}: use 0 (none) or more")
 

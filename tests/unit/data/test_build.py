@@ -146,3 +146,15 @@ def test_cli_build_and_operator_errors(tmp_path) -> None:
     assert bad_src.exit_code == 2 and "not a directory" in bad_src.output
     synth = runner.invoke(app, ["data", "synth", "--level", "3", "-n", "2", "--seed", "0"])
     assert synth.exit_code == 0 and synth.output.count("assert f(") == 2
+
+
+def test_oversample_then_cap_per_level(tmp_path) -> None:
+    cfg = _cfg(
+        synth=SynthSection(levels=(3,), per_level=6, oversample=2.0),
+        split=SplitSection(eval_per_level=1),
+    )
+    m = build_dataset(cfg, tmp_path)
+    lv = m["counts"]["per_level"]["L3"]
+    assert lv["verified"] == 12 and lv["tasks"] > 6
+    assert sum(lv.get(s, 0) for s in ("sft", "rl", "eval")) == 6
+    assert m["counts"]["removed"]["over_per_level"] == lv["tasks"] - 6
