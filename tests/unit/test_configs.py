@@ -12,19 +12,23 @@ from stepcode.config import load_config
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 # configs/<kind>/*.yaml -> the dataclass it must load into (module, class candidates)
 KINDS = {
-    "train": ("stepcode.rl.config", ("TrainConfig",)),
-    "data": ("stepcode.data.config", ("DataBuildConfig", "BuildConfig", "DataConfig")),
-    "eval": ("stepcode.eval.config", ("EvalConfig",)),
+    "train": (("stepcode.rl.config",), ("TrainConfig",)),
+    "data": (("stepcode.data.config",), ("DataBuildConfig",)),
+    "eval": (("stepcode.eval.config", "stepcode.eval.harness"), ("EvalConfig",)),
 }
 
 
 def _config_class(kind: str):
-    module_name, names = KINDS[kind]
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return None
-    return next((getattr(module, n) for n in names if hasattr(module, n)), None)
+    module_names, names = KINDS[kind]
+    for module_name in module_names:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        found = next((getattr(module, n) for n in names if hasattr(module, n)), None)
+        if found is not None:
+            return found
+    return None
 
 
 SHIPPED = sorted(CONFIGS.glob("*/*.yaml"))
