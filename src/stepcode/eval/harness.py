@@ -84,17 +84,7 @@ class EvalReport:
 
 
 def resolve_benchmark(name: str, **opts: Any) -> Benchmark:
-    """A benchmark by name: stepcode's aligned variants here, the rest via ``get_benchmark``.
-
-    ``opts`` go to the benchmark's constructor (e.g. ``prompt_style="chat"``)."""
-    if name.endswith("-aligned"):
-        from stepcode.eval.benchmarks.aligned import AlignedCRUXEval
-
-        if name not in ("cruxeval-o-aligned", "cruxeval-i-aligned"):
-            raise ConfigError(
-                f"unknown benchmark {name!r}: cruxeval-o-aligned or cruxeval-i-aligned"
-            )
-        return AlignedCRUXEval(mode="output" if name.startswith("cruxeval-o") else "input", **opts)
+    """A benchmark by name (``get_benchmark``); ``opts`` go to its constructor."""
     from stepcode.eval.benchmarks import get_benchmark
 
     return get_benchmark(name, **opts)

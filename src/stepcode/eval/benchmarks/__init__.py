@@ -11,15 +11,20 @@ NAMES = (
     "cruxeval-o", "cruxeval-i", "cruxeval-o-cot", "cruxeval-i-cot", "lcb", "lcb-cot",
     "reval-coverage", "reval-state", "reval-path", "reval-output",
     "reval-coverage-cot", "reval-state-cot", "reval-path-cot", "reval-output-cot",
+    "cruxeval-o-aligned", "cruxeval-i-aligned",
 )  # fmt: skip
 
 
 def get_benchmark(name: str, **opts: Any) -> Benchmark:
     """A benchmark by name (``cruxeval-o``, ``cruxeval-i``, ``lcb``, ``reval-{coverage,state,path,output}``,
-    each with a ``-cot`` variant)."""
+    each with a ``-cot`` variant; ``cruxeval-{o,i}-aligned``)."""
     from stepcode.eval.benchmarks.cruxeval import CRUXEval
     from stepcode.eval.benchmarks.lcb import LiveCodeBenchExecution
 
+    if name in ("cruxeval-o-aligned", "cruxeval-i-aligned"):  # stepcode's execution-aligned forms
+        from stepcode.eval.benchmarks.aligned import AlignedCRUXEval
+
+        return AlignedCRUXEval(mode="output" if name.startswith("cruxeval-o") else "input", **opts)
     cot = name.endswith("-cot")
     base = name.removesuffix("-cot")
     if base == "cruxeval-o":
