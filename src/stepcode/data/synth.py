@@ -217,7 +217,10 @@ class _Gen:
             helper, ret_t = self.function("g", [helper_param], 0, self.rng.randint(1, 2))
             lines += helper + [""]
             env_extra.append(_Var(name=f"g({params[0].name})", type=ret_t))
-        n_assign = self.rng.randint(2, 3) if self.level <= 2 else 1
+        if self.level == 1 and self.size == "small":  # the tiny-model regime: short chains
+            n_assign = self.rng.randint(1, 2)
+        else:
+            n_assign = self.rng.randint(2, 3) if self.level <= 2 else 1
         body, _ = self.function("f", params, depth, n_assign, pre=env_extra)
         lines += body
         return "\n".join(lines) + "\n", params
