@@ -1,0 +1,200 @@
+"""REval ClassEval part: gold answers score 100 %, perturbed and hostile ones fail, prompts and the
+answer-to-method transform follow REval, missing third-party modules skip cleanly."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from stepcode.eval.benchmarks import reval
+from stepcode.eval.benchmarks import reval_answers as ra
+from stepcode.eval.benchmarks import reval_classeval as rc
+
+SUBSET = (85, 86, 96)  # AreaCalculator (attributes), ArgumentParser and BookManagement (setUp)
+
+
+def _classeval(reval_dir: Path, idxs: tuple[int, ...] | None = None) -> list:
+    items, _ = reval.load_reval(reval_dir)
+    return [
+        it for it in items if reval.is_classeval(it) and (idxs is None or it.data["idx"] in idxs)
+    ]
+
+
+def _gold(items: list) -> tuple[list, dict]:
+    traces = reval.trace_items(items)
+    outs = reval.gold_outputs(items)
+    gens = {t: {} for t in reval.TASKS}
+    for it, tr in zip(items, traces, strict=True):
+        for t in ("coverage", "state", "path"):
+            gens[t][it.item_id] = reval.gold_generations(it, tr, t)
+        gens["output"][it.item_id] = [f"{outs[it.item_id]}\n[/ANSWER]"]
+    return traces, gens
+
+
+def _all_100(summary: dict) -> list[str]:
+    keys = ("coverage_acc", "state_acc", "path_acc", "output_acc", "ic")
+    return [k for k in keys if summary[k] != 100.0]
+
+
+def test_gold_classeval_subset_scores_100(reval_dir: Path) -> None:
+    items = _classeval(reval_dir, SUBSET)
+    assert {it.data["idx"] for it in items} == set(SUBSET)
+    traces, gens = _gold(items)
+    summary, _ = reval.score_reval(items, traces, gens)
+    assert _all_100(summary) == []
+    assert summary["coverage_n"] == sum(len(it.data["questions"]) for it in items)
+
+
+@pytest.mark.slow
+def test_gold_classeval_part_scores_100(reval_dir: Path) -> None:
+    items, skipped = reval.load_reval(reval_dir)
+    ce = [it for it in items if reval.is_classeval(it)]
+    assert len(ce) + skipped == 294  # REval's ClassEval pairs: runnable here + skipped (deps)
+    traces, gens = _gold(ce)
+    summary, results = reval.score_reval(ce, traces, gens)
+    # REval asserts every test passes; a test that fails here (numpy 2 removed ``np.mat``, used by
+    # DREval/122) has no ground truth, and a value with no text form REval parses (a dict holding
+    # datetimes and arrays) has no correct state answer: both are left out and counted
+    broken = {
+        it.item_id for it, tr in zip(ce, traces, strict=True) if tr.result.status.value != "ok"
+    }
+    unanswerable = {
+        (k, q)
+        for k, gs in gens["state"].items()
+        for q, g in enumerate(gs)
+        if ra.parse_state(g, cot=False) == ra.ERROR
+    }
+    wrong = [
+        (r.task, r.item_id, r.q)
+        for r in results
+        if not r.correct and r.item_id not in broken and (r.item_id, r.q) not in unanswerable
+    ]
+    assert wrong == []
+    assert len(broken) <= 3 and len(unanswerable) <= 3, (broken, unanswerable)
+
+
+def _perturb(task: str, gen: str) -> str:
+    ans = gen.removesuffix("\n[/ANSWER]")
+    if task == "coverage":
+        return "NO" if ans == "YES" else "YES"
+    if task == "path":
+        return "return 'no such line'"
+    if task == "state":
+        return "Nil" if ans != "Nil" else "0; int"
+    lines = ans.split("\n")
+    return "\n".join(lines[:-1] + [lines[-1].replace("assert", "assertNotIn(1, [1]); assert", 1)])
+
+
+def test_perturbed_classeval_answers_fail(reval_dir: Path) -> None:
+    items = _classeval(reval_dir, SUBSET)
+    traces, gold = _gold(items)
+    bad = {t: {k: [_perturb(t, g) for g in gs] for k, gs in per.items()} for t, per in gold.items()}
+    summary, _ = reval.score_reval(items, traces, bad)
+    assert [t for t in reval.TASKS if summary[f"{t}_acc"] != 0.0] == []
+    assert summary["ic"] == 0.0
+
+
+def test_test_classes_match_the_stored_inputs(reval_dir: Path) -> None:
+    """The class picked for pair i is the one whose first test method REval turned into inputs[i]
+    (REval's authors hand-edited some inputs: tabs for nested blocks, a few ``self.`` dropped)."""
+    data = [json.loads(x) for x in (reval_dir / "DREval_data.jsonl").read_text().splitlines()]
+    checked = 0
+    for prog in data[85:154]:
+        classes = rc.test_classes(prog["test"], prog["entry_point"])
+        assert len(classes) == len(prog["inputs"]), prog["task_id"]
+        lines = prog["test"].split("\n")
+        for cls, inp in zip(classes, prog["inputs"], strict=True):
+            fn = next(
+                f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name.startswith("test")
+            )
+            body = lines[fn.lineno : fn.end_lineno]
+            text = "".join((x + "\n").replace("self.assert", "assert").lstrip() for x in body)
+            assert _loose(text) == _loose(inp), prog["task_id"]
+            checked += 1
+    assert checked == sum(len(p["inputs"]) for p in data[85:154])
+
+
+def _loose(text: str) -> str:
+    return "".join(text.replace("self.", "").split())
+
+
+def test_prompts_show_setup_and_the_test_snippet(reval_dir: Path) -> None:
+    (it,) = [i for i in _classeval(reval_dir, (86,)) if i.data["input_idx"] == 0]
+    setup = it.data["setup"]
+    assert setup.lstrip().startswith("def setUp(self):")
+    body = setup.split("\n")[1:]
+    snippet = it.data["input"].rstrip()
+    cov = reval.prompts(it, "coverage")[0]
+    # coverage/state: REval leaves the first setUp line without its "# "
+    assert (
+        f"\n[PYTHON]\n{it.data['code']}\n\n# setup code executed previously\n{body[0]}\n# " in cov
+    )
+    assert cov.endswith(f"{snippet}\n[/PYTHON]\n[QUESTION]\nIs Line {it.data['questions'][0]['lineno']} "
+                        f"({it.data['code'].split(chr(10))[it.data['questions'][0]['lineno'] - 1]}) "
+                        "executed when the above test code is called?\n[/QUESTION]\n[ANSWER]")  # fmt: skip
+    path = reval.prompts(it, "path")[0]
+    assert f"# setup code executed previously\n# {body[0]}\n" in path
+    assert "1\t" not in path.split("[PYTHON]")[-1]  # no line numbers for ClassEval
+    out = reval.prompts(it, "output")[0]
+    assert out.endswith(f"{rc.PRELUDE}{it.data['output_pred']}\n[/PYTHON]\n[ANSWER]")
+    (plain,) = [i for i in _classeval(reval_dir, (85,)) if i.data["input_idx"] == 0]
+    assert reval.invocation(plain) == "\n" + plain.data["input"].rstrip()
+
+
+def test_answer_method_is_reval_transform() -> None:
+    ans = "x = '''a\nassert b'''\nassertEqual(x, 1)"
+    assert rc.answer_method(ans) == (
+        "def dreval_output_pred(self):\n\tx = '''a\nself.assert b'''\n\tself.assertEqual(x, 1)"
+    )
+
+
+def test_hostile_classeval_output_answers_fail(reval_dir: Path) -> None:
+    (it,) = [i for i in _classeval(reval_dir, (85,)) if i.data["input_idx"] == 0]
+    good = reval.gold_outputs([it])[it.item_id]
+    q = it.data["output_pred"]
+    hostile = [
+        q.replace("??", "True") + "\nassertTrue(True)",
+        good.replace("assertAlmostEqual", "self.assertAlmostEqual"),  # -> self.self.assert...
+        good.replace("assertAlmostEqual(", "assert (") + "",  # `self.assert (...)`: syntax error
+        good + "\nraise SystemExit(0)",
+        good + "\n__import__('os')._exit(0)",
+        q,
+        "",
+        q.replace("??", "1e9"),
+    ]
+    results = reval.judge_outputs([it] * len(hostile), {it.item_id: good}, cot=False)
+    assert all(r.correct for r in results)  # the gold answer itself passes
+    for h in hostile:
+        (r,) = reval.judge_outputs([it], {it.item_id: h}, cot=False)
+        assert not r.correct, h
+
+
+def test_missing_third_party_modules_skip_cleanly(reval_dir: Path, tmp_path: Path) -> None:
+    data = (reval_dir / "DREval_data.jsonl").read_text().splitlines()
+    prog = json.loads(data[85])
+    prog["code"] = "import stepcode_no_such_module_xyz\n" + prog["code"]
+    data[85] = json.dumps(prog)
+    (tmp_path / "DREval_data.jsonl").write_text("\n".join(data) + "\n")
+    tasks = (reval_dir / "DREval_tasks.jsonl").read_text()
+    (tmp_path / "DREval_tasks.jsonl").write_text(tasks)
+    n85 = len(json.loads(tasks.splitlines()[85])["tasks"])
+    items, skipped = reval.load_reval(tmp_path, limit=87)
+    _, base_skipped = reval.load_reval(reval_dir, limit=87)
+    assert skipped == base_skipped + n85
+    assert {it.data["idx"] for it in items if reval.is_classeval(it)} == {86}
+    assert rc.missing_modules("import os\nfrom numpy import array\nimport nope_xyz.sub") == [
+        "nope_xyz"
+    ]
+
+
+def test_benchmark_protocol_scores_classeval(reval_dir: Path) -> None:
+    from stepcode.eval.benchmarks import get_benchmark
+
+    bench = get_benchmark("reval-output")
+    items = [i for i in bench.load(str(reval_dir), limit=86) if i.data["idx"] == 85]
+    gold = reval.gold_outputs(items)
+    report = bench.score(items, {k: [f"{v}\n[/ANSWER]"] for k, v in gold.items()})
+    assert report.summary["output_acc"] == 100.0 and len(report.samples) == len(items)
