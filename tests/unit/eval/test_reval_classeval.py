@@ -198,3 +198,40 @@ def test_benchmark_protocol_scores_classeval(reval_dir: Path) -> None:
     gold = reval.gold_outputs(items)
     report = bench.score(items, {k: [f"{v}\n[/ANSWER]"] for k, v in gold.items()})
     assert report.summary["output_acc"] == 100.0 and len(report.samples) == len(items)
+
+
+@pytest.mark.slow
+def test_score_cli_scores_classeval_logs(reval_dir: Path, tmp_path: Path) -> None:
+    """``stepcode eval score --benchmark reval --mode all`` on official logs holding gold answers
+    for two ClassEval programs: their samples are all correct (the HumanEval ones, left empty,
+    are not, except coverage NO)."""
+    from typer.testing import CliRunner
+
+    from stepcode.cli import get_app
+
+    items = _classeval(reval_dir, (85, 86))
+    traces, gens = _gold(items)
+    root = tmp_path / "model_generations"
+    for task in reval.TASKS:
+        recs: dict[int, dict] = {}
+        for it in items:
+            rec = recs.setdefault(
+                it.data["idx"], {"task_id": f"DREval/{it.data['idx']}", "generation": []}
+            )
+            results = [{"generated": g} for g in gens[task][it.item_id]]
+            rec["generation"].append({"input_idx": it.data["input_idx"], "results": results})
+        (root / f"{task}@m").mkdir(parents=True)
+        lines = [json.dumps(r) for r in recs.values()] + [json.dumps({"acc": 1.0})]
+        (root / f"{task}@m" / "24-01-01-00-00.jsonl").write_text("\n".join(lines) + "\n")
+    args = ["eval", "score", "--benchmark", "reval", "--mode", "all", "--generations", str(root),
+            "--data", str(reval_dir), "--limit", "87", "--out", str(tmp_path / "r")]  # fmt: skip
+    res = CliRunner().invoke(get_app(), args)
+    assert res.exit_code == 0, res.output
+    samples = [json.loads(x) for x in (tmp_path / "r" / "samples.jsonl").read_text().splitlines()]
+    ours = {it.item_id for it in items}
+    mine = [s for s in samples if s["item_id"].split(":")[0] in ours]
+    assert len(mine) == sum(3 * len(it.data["questions"]) + 1 for it in items)
+    assert all(s["correct"] for s in mine)
+    others = [s for s in samples if s["item_id"].split(":")[0] not in ours]
+    # empty answers: coverage reads them as NO (right for lines that never run), the rest fail
+    assert not any(s["correct"] for s in others if not s["item_id"].endswith(":coverage"))

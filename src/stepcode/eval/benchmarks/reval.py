@@ -389,7 +389,10 @@ class REval:
             raise DataError(
                 "REval has no hub dataset: pass the directory with DREval_data/tasks.jsonl"
             )
-        pairs, _ = load_reval(path, limit)
+        pairs, skipped = load_reval(path, limit)
+        if skipped:  # carried on every item so that score() can report it
+            pairs = [EvalItem(item_id=p.item_id, data={**p.data, "skipped_missing_deps": skipped})
+                     for p in pairs]  # fmt: skip
         if self.task == "output":
             return pairs
         return [EvalItem(item_id=f"{p.item_id}:{q}", data={**p.data, "pair_id": p.item_id, "q": q})
@@ -420,6 +423,9 @@ class REval:
         plist = list(pairs.values())
         traces = trace_items(plist) if self.task != "output" else [None] * len(plist)
         summary, results = score_reval(plist, traces, {self.task: gens}, cot=self.cot)  # type: ignore[arg-type]
+        summary["classeval_skipped_missing_deps"] = float(
+            max((it.data.get("skipped_missing_deps", 0) for it in items), default=0)
+        )
         samples = tuple(
             SampleScore(item_id=r.item_id if self.task == "output" else f"{r.item_id}:{r.q}", sample_idx=0,
                         generation=r.generation, extracted=json.dumps(r.response), correct=r.correct,
