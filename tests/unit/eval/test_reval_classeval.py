@@ -190,14 +190,25 @@ def test_missing_third_party_modules_skip_cleanly(reval_dir: Path, tmp_path: Pat
     ]
 
 
-def test_benchmark_protocol_scores_classeval(reval_dir: Path) -> None:
+@pytest.mark.parametrize("task", reval.TASKS)
+def test_benchmark_protocol_scores_classeval(reval_dir: Path, task: str) -> None:
+    """The ``Benchmark`` path (``stepcode eval run``): one prompt per question, gold scores 100 %."""
     from stepcode.eval.benchmarks import get_benchmark
 
-    bench = get_benchmark("reval-output")
-    items = [i for i in bench.load(str(reval_dir), limit=86) if i.data["idx"] == 85]
-    gold = reval.gold_outputs(items)
-    report = bench.score(items, {k: [f"{v}\n[/ANSWER]"] for k, v in gold.items()})
-    assert report.summary["output_acc"] == 100.0 and len(report.samples) == len(items)
+    bench = get_benchmark(f"reval-{task}")
+    items = [i for i in bench.load(str(reval_dir), limit=87) if i.data["idx"] == 86]
+    prompts = [bench.prompt(it) for it in items]
+    assert all(isinstance(p, str) for p in prompts)
+    assert task == "output" or all("the above test code" in p for p in prompts)
+    pairs = _classeval(reval_dir, (86,))
+    _, gold = _gold(pairs)
+    gens = {
+        it.item_id: [gold[task][it.data.get("pair_id", it.item_id)][it.data.get("q", 0)]]
+        for it in items
+    }
+    report = bench.score(items, gens)
+    assert report.summary[f"{task}_acc"] == 100.0 and len(report.samples) == len(items)
+    assert "classeval_skipped_missing_deps" in report.summary
 
 
 @pytest.mark.slow
