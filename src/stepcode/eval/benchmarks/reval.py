@@ -18,7 +18,6 @@ that run several times (here each is evaluated per state, the diagonal of REval'
 
 from __future__ import annotations
 
-import ast
 import json
 import logging
 from collections.abc import Mapping, Sequence
@@ -77,20 +76,9 @@ def load_reval(data_dir: str | Path, limit: int | None = None) -> tuple[list[Eva
                 "gold_output": (prog.get("outputs") or [None] * 99)[pair["input_idx"]],
             }  # fmt: skip
             if idx > HUMANEVAL_END:
-                data_ |= _classeval_fields(prog, pair["input_idx"])
+                data_ |= rc.classeval_fields(prog, pair["input_idx"])
             items.append(EvalItem(item_id=f"DREval/{idx}#{pair['input_idx']}", data=data_))
     return items, skipped
-
-
-def _classeval_fields(prog: Mapping[str, Any], input_idx: int) -> dict[str, Any]:
-    try:
-        setup = rc.setup_source(prog["test"], prog["entry_point"], input_idx)
-    except (SyntaxError, IndexError):
-        raise DataError(
-            f"{prog['task_id']}: test code has no test class #{input_idx} named "
-            f"{prog['entry_point']}Test* (is this REval's DREval_data.jsonl?)"
-        ) from None
-    return {"part": "classeval", "test": prog["test"], "test_index": input_idx, "setup": setup}
 
 
 def is_classeval(item: EvalItem) -> bool:
@@ -294,20 +282,10 @@ def gold_generations(item: EvalItem, trace: Trace, task: str) -> list[str]:
 def gold_outputs(items: Sequence[EvalItem]) -> dict[str, str]:
     """ClassEval output answers that pass: ``??`` filled with the values the test computes (one
     sandbox run per item, batched)."""
-    from stepcode.execution import Job, run_jobs
-
-    jobs = {it.item_id: rc.capture_job(dict(it.data)) for it in items if is_classeval(it)}
-    todo = [(k, j) for k, j in jobs.items() if j is not None]
-    runs = run_jobs(
-        [Job(code=c, call=call, limits=Limits(timeout_s=30.0)) for _, (c, call) in todo]
-    )
-    caps: dict[str, list[str] | None] = {}
-    for (k, _), run in zip(todo, runs, strict=True):
-        r = run.result
-        ok = r.status.value == "ok" and r.return_value is not None
-        caps[k] = ast.literal_eval(r.return_value) if ok else None
-    return {it.item_id: rc.gold_output(dict(it.data), caps.get(it.item_id)) for it in items
-            if is_classeval(it)}  # fmt: skip
+    ce = [dict(it.data) for it in items if is_classeval(it)]
+    ids = [it.item_id for it in items if is_classeval(it)]
+    caps = rc.capture_values(ce)
+    return {k: rc.gold_output(d, c) for k, d, c in zip(ids, ce, caps, strict=True)}
 
 
 def _wrap(ans: str) -> str:

@@ -32,7 +32,9 @@ import re
 import sys
 from collections.abc import Sequence
 
+from stepcode.errors import DataError
 from stepcode.eval.benchmarks import reval_answers as ra
+from stepcode.types import Limits
 
 ASSERTS = ("assertEqual", "assertNotEqual", "assertAlmostEqual", "assertTrue", "assertFalse",
            "assertIsNone", "assertIsNotNone", "assertIn", "assertNotIn")  # fmt: skip
@@ -90,6 +92,18 @@ def setup_source(test_code: str, cls_name: str, index: int) -> str:
                 return "\n".join(lines[start - 1 : f.end_lineno]) + "\n"
         todo += [classes[b.id] for b in node.bases if isinstance(b, ast.Name) and b.id in classes]
     return ""
+
+
+def classeval_fields(prog: dict, input_idx: int) -> dict:
+    """The EvalItem fields of a ClassEval pair (``test_index`` picks the test class)."""
+    try:
+        setup = setup_source(prog["test"], prog["entry_point"], input_idx)
+    except (SyntaxError, IndexError):
+        raise DataError(
+            f"{prog['task_id']}: test code has no test class #{input_idx} named "
+            f"{prog['entry_point']}Test* (is this REval's DREval_data.jsonl?)"
+        ) from None
+    return {"part": "classeval", "test": prog["test"], "test_index": input_idx, "setup": setup}
 
 
 def setup_comment(setup_src: str, *, hashed_first: bool) -> str:
@@ -181,6 +195,25 @@ def capture_job(data: dict) -> tuple[str, str] | None:
         return None
     tail = _CAPTURE + _OUTPUT_TAIL.format(method=answer_method(snippet), answer_file=_ANSWER_FILE)
     return _program(data, tail), "__reval_caps__"
+
+
+def capture_values(datas: Sequence[dict]) -> list[list[str] | None]:
+    """Per pair, the reprs of the asked arguments as the test computes them (sandbox, batched);
+    None where the test did not run or asks nothing."""
+    from stepcode.execution import Job, run_jobs
+
+    jobs = [capture_job(d) for d in datas]
+    todo = [j for j in jobs if j is not None]
+    runs = iter(run_jobs([Job(code=c, call=k, limits=Limits(timeout_s=30.0)) for c, k in todo]))
+    out: list[list[str] | None] = []
+    for job in jobs:
+        r = next(runs).result if job is not None else None
+        try:
+            caps = ast.literal_eval(r.return_value) if r and r.status.value == "ok" else None
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            caps = None  # a bounded repr cut short
+        out.append(caps if isinstance(caps, list) else None)
+    return out
 
 
 def gold_output(data: dict, captured: Sequence[str] | None) -> str:
