@@ -132,11 +132,11 @@ def score_reval_logs(
         for r in results
     )  # fmt: skip
     notes = (
-        f"ClassEval part not scored: {skipped} (program, input) pairs skipped",
+        f"ClassEval pairs skipped (their modules are not installed; `pip install stepcode[reval]`): {skipped}",
         f"prompt style detected: {'cot' if cot else 'direct'}",
         "ground truth from stepcode's tracer (REval rules), computed at run time",
     )
-    summary = {**summary, "classeval_skipped": float(skipped)}
+    summary = {**summary, "classeval_skipped_missing_deps": float(skipped)}
     name = "reval" if mode == "all" else f"reval-{mode}"
     return ScoreReport(
         benchmark=name, mode="official", summary=summary, samples=samples, notes=notes
