@@ -71,11 +71,11 @@ class DataConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class SFTConfig:
-    steps: int = 500
+    steps: int = 900
     """optimizer steps of the SFT warm-up (0 = skip)"""
     batch_size: int = 32
     """sequences per step"""
-    lr: float = 2e-3
+    lr: float = 4e-3
     """peak learning rate (one-cycle schedule)"""
     max_len: int = 384
     """drop examples longer than this many tokens"""
@@ -119,7 +119,7 @@ class RolloutConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class GRPOConfig:
-    steps: int = 30
+    steps: int = 20
     """GRPO optimizer steps (0 = SFT only)"""
     mode: Literal["terminal", "step", "bilevel"] = "bilevel"
     """terminal = plain GRPO on the outcome; step = per-anchor (lam 0); bilevel = paper"""
