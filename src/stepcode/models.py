@@ -39,6 +39,14 @@ CHAT_TEMPLATE = (
 )
 """ChatML (the Qwen2.5 layout): an assistant turn ends with ``<|im_end|>``, which is also EOS."""
 
+VALUE_SPLIT = (
+    r"[A-Za-z_][A-Za-z_0-9]*(?=(?:[^'\n]*'[^'\n]*')*[^'\n]*$)"  # a name: an even number of ' follow
+    r"| {2,}"  # indentation
+    r"|[^\w\s'\"]{2,}"  # punctuation runs such as ``==`` and ``):``
+    r"|."  # everything else, one character at a time
+)
+"""Pre-tokenizer pieces of the ``char_values`` tokenizer; BPE merges only inside a piece."""
+
 _SIZES: dict[str, dict[str, int]] = {
     # Full multi-head attention (kv_heads == heads): at this size GQA saves nothing and its
     # per-step KV repeat costs ~15% of CPU decoding time.
@@ -72,21 +80,40 @@ class LoraSpec:
 
 
 def train_tokenizer(
-    texts: Iterable[str], vocab_size: int = 4096, out_dir: str | Path | None = None
+    texts: Iterable[str],
+    vocab_size: int = 4096,
+    out_dir: str | Path | None = None,
+    *,
+    char_values: bool = True,
 ) -> Any:
     """Train a byte-level BPE tokenizer on ``texts``.
 
     The result is a ``transformers`` fast tokenizer with ``pad``/``eos``/``bos`` tokens, EOS equal to
     the chat turn terminator ``<|im_end|>`` and a ChatML chat template. Byte-level means every string
     round-trips (``decode(encode(s)) == s``). Saved to ``out_dir`` with ``save_pretrained`` if given.
+
+    ``char_values`` (the default) lets BPE merge only identifiers outside string literals,
+    indentation and punctuation runs (``VALUE_SPLIT``): every digit and every character inside a
+    single-quoted literal is a token of its own. A model that executes code computes values
+    character by character (``s[::-1]``, ``s.upper()``, ``n + 3``); plain BPE cuts ``'bcfaf'`` into
+    ``'b|cf|af'`` here and ``'bc|fa|f'`` there, which a tiny model cannot line up. Measured on the
+    embedded default: see ``rl.default``. ``char_values=False`` is plain GPT-2-style byte-level BPE.
     """
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     if vocab_size < 256 + len(SPECIAL_TOKENS):
         raise ConfigError(f"vocab_size={vocab_size}: byte-level BPE needs >= 260 (try 4096)")
     raw = Tokenizer(models.BPE())
-    raw.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    if char_values:
+        raw.pre_tokenizer = pre_tokenizers.Sequence(
+            [
+                pre_tokenizers.Split(Regex(VALUE_SPLIT), behavior="isolated"),
+                pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+            ]
+        )
+    else:
+        raw.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
     raw.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,

@@ -38,6 +38,28 @@ def test_tokenizer_round_trips_any_text_and_has_special_tokens(tok):
     assert len(tok) <= 400
 
 
+def _pieces(tokenizer, text: str) -> list[str]:
+    return [tokenizer.decode([i]) for i in tokenizer.encode(text, add_special_tokens=False)]
+
+
+def test_values_are_character_tokens_and_names_merge(tok):
+    """Digits and the characters of string literals are single tokens; names and ``==`` merge."""
+    text = "    y = s.upper() + 'deaf'\nassert f('return', 123) == 'RETURN'\n"
+    pieces = _pieces(tok, text)
+    assert "".join(pieces) == text
+    assert {"upper", "assert", "    ", "=="} <= set(pieces)
+    literal = pieces[pieces.index("'") + 1 : pieces.index("'") + 5]
+    assert literal == ["d", "e", "a", "f"]
+    assert pieces[23:31] == ["'", "r", "e", "t", "u", "r", "n", "'"]  # a keyword in quotes
+    assert pieces[33:36] == ["1", "2", "3"]
+
+
+def test_plain_bpe_merges_inside_values():
+    plain = train_tokenizer(CORPUS + ["x = 'deaf deaf deaf' + 'deaf'"] * 20, 400, char_values=False)
+    pieces = _pieces(plain, "'deaf'")
+    assert "".join(pieces) == "'deaf'" and len(pieces) < 6
+
+
 def test_chat_template_renders_generation_prompt(tok):
     msgs = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}]
     text = tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
