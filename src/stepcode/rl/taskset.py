@@ -1,6 +1,7 @@
 """The tasks a run trains and evaluates on: synthesized (embedded default) or a built dataset.
 
-Synthesized: verified programs per level (``data.synth``), turned into execution-aligned
+Synthesized: verified programs per level (``data.synth``), each (code, input) pair once and each
+code with at most ``data.max_inputs_per_program`` inputs, turned into execution-aligned
 output-prediction tasks (``tasks.make_tasks_batch``); programs with more anchor lines than
 ``data.max_anchor_lines`` are dropped (the paper keeps <= 10). The held-out programs come from a
 different seed than the training ones. Both sets are written to ``run_dir/data/*.jsonl`` so that a
@@ -10,6 +11,7 @@ resumed run trains on exactly the same tasks.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from stepcode.types import Program, Task, TaskKind
 
 log = logging.getLogger(__name__)
 EVAL_SEED_OFFSET = 7919  # held-out programs never share a seed with training ones
+_MAX_ROUNDS = 8
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,10 +63,7 @@ def build_task_sets(cfg: DataConfig, seed: int) -> TaskSets:
 
 def _tasks(cfg: DataConfig, level: int, n: int, seed: int) -> list[Task]:
     policy = AnchorPolicy.parse(cfg.anchors, max_hits=cfg.max_anchor_lines + 1)
-    # synthesize a margin: some programs have too many anchor lines
-    programs: list[Program] = synthesize_programs(
-        level, int(n * 1.25) + 4, seed=seed, size=cfg.size
-    )
+    programs = _distinct_programs(cfg, level, n, seed)
     per_program = make_tasks_batch(
         programs, [TaskKind.OUTPUT_ALIGNED], policy=policy, seed=seed, template=cfg.template
     )
@@ -72,6 +72,34 @@ def _tasks(cfg: DataConfig, level: int, n: int, seed: int) -> list[Task]:
         if 0 < len(t.reference.anchors) <= cfg.max_anchor_lines
     ]  # fmt: skip
     return tasks[:n]
+
+
+def _distinct_programs(cfg: DataConfig, level: int, n: int, seed: int) -> list[Program]:
+    """About ``n`` synthesized programs (plus a margin: some have too many anchor lines), each
+    (code, input) once and each code with at most ``cfg.max_inputs_per_program`` inputs.
+
+    The synthesizer draws short level-1 programs such as ``a = n + n`` hundreds of times per
+    thousand; unchecked, they crowd out the rest and the model spends its steps on repeats.
+    """
+    want, kept, per_code = int(n * 1.25) + 4, [], Counter()
+    seen: set[tuple[str, str | None]] = set()
+    for round_ in range(_MAX_ROUNDS):
+        batch = synthesize_programs(level, want, seed=seed + 104_729 * round_, size=cfg.size)
+        for p in batch:
+            key = (p.code, p.input_args)
+            if key in seen or per_code[p.code] >= cfg.max_inputs_per_program:
+                continue
+            seen.add(key)
+            per_code[p.code] += 1
+            kept.append(p)
+        if len(kept) >= want:
+            return kept[:want]
+    log.warning(
+        "level %d: %d distinct programs after %d rounds (asked for %d): the level's program "
+        "space is small; raise data.max_inputs_per_program for more",
+        level, len(kept), _MAX_ROUNDS, want,
+    )  # fmt: skip
+    return kept
 
 
 def _from_dataset(path: Path) -> TaskSets:
