@@ -58,6 +58,8 @@ class DataConfig:
     """anchor policy: none | every | first_k[:N]"""
     max_anchor_lines: int = 10
     """drop programs whose trace has more anchor lines (the paper keeps <= 10)"""
+    max_inputs_per_program: int = 3
+    """synthesized tasks per distinct program code (different inputs); repeats are dropped"""
     template: Literal["compact", "full"] = "compact"
     """prompt template style"""
     dataset: str | None = None
@@ -67,6 +69,10 @@ class DataConfig:
         _check(all(1 <= lv <= 6 for lv in self.levels), f"data.levels={self.levels}: use 1..6")
         _check(all(1 <= lv <= 6 for lv in self.eval_levels), f"data.eval_levels={self.eval_levels}")
         _check(self.n_train >= 1 and self.n_eval >= 1, "data.n_train and data.n_eval must be >= 1")
+        _check(
+            self.max_inputs_per_program >= 1,
+            f"data.max_inputs_per_program={self.max_inputs_per_program}: must be >= 1",
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,11 +87,19 @@ class SFTConfig:
     """drop examples longer than this many tokens"""
     teacher_jsonl: str | None = None
     """optional JSONL of {task_id, completion} teacher reasoning, kept only if it verifies"""
+    prompt_loss_weight: float = 0.0
+    """weight of the prompt tokens' next-token loss (0 = completion tokens only)"""
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    """SFT forward under autocast: auto = bf16 where the device computes it natively, else fp32"""
 
     def __post_init__(self) -> None:
         _check(self.steps >= 0, f"sft.steps={self.steps}: must be >= 0")
         _check(self.batch_size >= 1, f"sft.batch_size={self.batch_size}: must be >= 1")
         _check(self.lr > 0, f"sft.lr={self.lr}: must be > 0")
+        _check(
+            0.0 <= self.prompt_loss_weight <= 1.0,
+            f"sft.prompt_loss_weight={self.prompt_loss_weight}: must be in [0, 1]",
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -42,6 +42,7 @@ from stepcode.rl.sft import (
     collate,
     load_teacher_completions,
     sample_batch,
+    sft_autocast,
     sft_step,
 )
 from stepcode.rl.taskset import load_or_build
@@ -124,13 +125,19 @@ def _run_sft(run: _Run, tasks: tuple[Task, ...], payload: dict | None) -> None:
     pairs = [(t, sft_target(t)) for t in tasks]
     if cfg.sft.teacher_jsonl:  # teacher reasoning that verifies by execution, beside the targets
         pairs += load_teacher_completions(cfg.sft.teacher_jsonl, tasks)
+    autocast = sft_autocast(cfg.sft.precision, next(run.model.parameters()).device)
     examples = build_examples(
         [t.prompt for t, _ in pairs], [c for _, c in pairs], run.tok, cfg.sft.max_len
     )
     for step in range(first, cfg.sft.steps):
         batch = sample_batch(examples, cfg.sft.batch_size, cfg.run.seed, step)
         out = sft_step(
-            run.model, collate(batch, run.tok.pad_token_id), opt, sched, cfg.optim.grad_clip
+            run.model,
+            collate(batch, run.tok.pad_token_id, cfg.sft.prompt_loss_weight),
+            opt,
+            sched,
+            cfg.optim.grad_clip,
+            autocast,
         )
         _after_step(run, "sft", step + 1, {"phase": 0.0, **out}, opt, sched)
     state = ckpt.TrainState(step=cfg.sft.steps, phase="grpo", extra=run.extra)
