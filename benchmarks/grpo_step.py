@@ -9,9 +9,10 @@ log-probs are the detached current ones on both sides). We report completion tok
 the whole step (sampling + reward + loss + backward + optimizer), the ratio, and the share of the
 stepcode step spent in the reward (target < 10 %).
 
-The reward is stepcode's verifier (``stepcode.rewards.score_batch``, execution in the sandbox) when
-that module and ``stepcode.tasks`` are importable; otherwise a string check of the ``<answer>``
-block (printed in the header) so the benchmark still runs while those stages are being built.
+The tasks are the main job's (synthesized level-1 programs, execution-aligned prompts) and the
+reward is stepcode's verifier (``stepcode.rewards.score_batch``, execution in the sandbox) on both
+sides. The reward share is printed twice: on the sampled completions, and with the batch's gold
+completions (every one parses and runs: the most reward work a trained policy can cause).
 TRL is imported lazily; if it is missing the TRL column says why.
 """
 
@@ -19,81 +20,49 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 
 from stepcode.models import build_tiny_model, train_tokenizer
+from stepcode.rewards import parse_completion, score_batch
 from stepcode.rl.advantages import rollout_token_advantages
 from stepcode.rl.logprobs import pack_rollouts, token_logprobs
 from stepcode.rl.loss import policy_loss
 from stepcode.rollout.generate import SamplingConfig, derive_seed, sample_group
-from stepcode.types import Reference, Reward, Task, TaskKind
-
-PROGRAMS = [
-    ("def f(x):\n    y = x + 3\n    return y * 2\n", "4", "14"),
-    ("def f(s):\n    t = s[::-1]\n    return t + s\n", "'ab'", "'baab'"),
-    ("def f(xs):\n    out = [x * x for x in xs]\n    return sum(out)\n", "[1, 2, 3]", "14"),
-    (
-        "def f(n):\n    acc = 0\n    for i in range(n):\n        acc += i\n    return acc\n",
-        "5",
-        "10",
-    ),
-]
+from stepcode.tasks import sft_target
+from stepcode.types import Reward, Task
 
 
 def make_tasks(n: int) -> list[Task]:
-    tasks = []
-    for i in range(n):
-        code, arg, out = PROGRAMS[i % len(PROGRAMS)]
-        q = f"{code}\nWhat does f({arg}) return? Trace it, then answer.\n<trace>\n"
-        tasks.append(
-            Task(
-                task_id=f"bench{i}",
-                kind=TaskKind.OUTPUT,
-                prompt=q,
-                messages=({"role": "user", "content": q},),
-                reference=Reference(code=code, input_args=arg, output=out),
-            )
-        )
-    return tasks
+    """``n`` execution-aligned output-prediction tasks on synthesized level-1 programs (the main
+    job's training distribution)."""
+    from stepcode.rl.config import DataConfig
+    from stepcode.rl.taskset import build_task_sets
+
+    cfg = DataConfig(n_train=n, n_eval=1, eval_levels=(1,))
+    return list(build_task_sets(cfg, seed=0).train[:n])
 
 
-def make_reward_fn() -> tuple[str, Callable[[Sequence[Task], Sequence[str]], list[Reward]]]:
-    """The verifier if the rewards stage exists, else a string check of the answer block."""
-    try:
-        from stepcode.rewards import score_batch
-
-        return "stepcode.rewards.score_batch (sandboxed execution)", score_batch
-    except ImportError:
-        pass
-    answer = re.compile(r"<answer>\s*assert f\((.*?)\) == (.*?)\s*</answer>", re.S)
-
-    def string_reward(tasks: Sequence[Task], completions: Sequence[str]) -> list[Reward]:
-        out = []
-        for task, text in zip(tasks, completions, strict=True):
-            m = answer.search(text)
-            ok = bool(m) and m.group(2).strip() == task.reference.output
-            out.append(Reward(outcome=float(ok), format_ok=bool(m), scalar=float(ok)))
-        return out
-
-    return "string match of <answer> (stepcode.rewards not importable yet)", string_reward
+def timed_reward(tasks: Sequence[Task], completions: Sequence[str]) -> tuple[list[Reward], float]:
+    t0 = time.perf_counter()
+    rewards = score_batch(list(tasks), list(completions))
+    return rewards, time.perf_counter() - t0
 
 
-def stepcode_step(model, opt, tok, tasks, group, cfg, reward_fn, step) -> dict[str, float]:
+def stepcode_step(model, opt, tok, tasks, group, cfg, step) -> dict[str, float]:
     """One full step: sample -> reward -> advantages -> loss -> backward -> AdamW."""
     t0 = time.perf_counter()
     seeds = [derive_seed(0, step, b, g) for b in range(len(tasks)) for g in range(group)]
     rollouts = sample_group(model, tok, tasks, group, cfg, seeds=seeds)
     t1 = time.perf_counter()
     row_tasks = [tasks[i // group] for i in range(len(rollouts))]
-    rewards = reward_fn(row_tasks, [r.completion for r in rollouts])
+    rewards = score_batch(row_tasks, [r.completion for r in rollouts])
+    parsed = [parse_completion(t, r.completion) for t, r in zip(row_tasks, rollouts, strict=True)]
     t2 = time.perf_counter()
     batch = pack_rollouts(rollouts, tok.pad_token_id)
-    parsed = _parse_all(row_tasks, rollouts)
     L = batch.completion_mask.shape[1]
     adv, _ = rollout_token_advantages(rollouts, rewards, parsed, group, L, lam=0.3, mode="bilevel")
     model.train()
@@ -108,15 +77,7 @@ def stepcode_step(model, opt, tok, tasks, group, cfg, reward_fn, step) -> dict[s
     return {"time": t3 - t0, "sample": t1 - t0, "reward": t2 - t1, "tokens": tokens}
 
 
-def _parse_all(tasks, rollouts):
-    try:
-        from stepcode.rewards import parse_completion
-    except ImportError:
-        return [None] * len(rollouts)
-    return [parse_completion(t, r.completion) for t, r in zip(tasks, rollouts, strict=True)]
-
-
-def trl_steps(model, tok, tasks, group, max_new, steps, reward_fn, lr) -> list[dict[str, float]]:
+def trl_steps(model, tok, tasks, group, max_new, steps, lr) -> list[dict[str, float]]:
     """Run TRL's GRPOTrainer for ``steps + 1`` steps (first = warm-up); time each step."""
     from datasets import Dataset
     from transformers import TrainerCallback
@@ -127,7 +88,7 @@ def trl_steps(model, tok, tasks, group, max_new, steps, reward_fn, lr) -> list[d
 
     def reward(prompts, completions, completion_ids, **_):
         counts.append(sum(len(c) for c in completion_ids))
-        rewards = reward_fn([by_prompt[p] for p in prompts], completions)
+        rewards = score_batch([by_prompt[p] for p in prompts], completions)
         return [rw.scalar for rw in rewards]
 
     times: list[float] = []
@@ -175,8 +136,9 @@ def _rate(rows: list[dict[str, float]]) -> float:
     return sum(r["tokens"] for r in rows) / sum(r["time"] for r in rows) if rows else float("nan")
 
 
-def print_report(ours: list[dict], theirs: list[dict], trl_note: str) -> None:
-    reward_share = sum(r["reward"] for r in ours) / sum(r["time"] for r in ours)
+def print_report(ours: list[dict], theirs: list[dict], trl_note: str, gold_reward_s: float) -> None:
+    step_s = sum(r["time"] for r in ours) / len(ours)
+    reward_s = sum(r["reward"] for r in ours) / len(ours)
     sample_share = sum(r["sample"] for r in ours) / sum(r["time"] for r in ours)
     print(f"\n{'impl':<10}{'step s (median)':>16}{'tokens/step':>13}{'tokens/s':>11}")
     for name, rows in (("stepcode", ours), ("trl", theirs)):
@@ -189,8 +151,12 @@ def print_report(ours: list[dict], theirs: list[dict], trl_note: str) -> None:
         print(f"\nspeed-up stepcode / trl: {_rate(ours) / _rate(theirs):.2f}x (target >= 2x)")
     else:
         print(f"trl: could not run: {trl_note}")
+    # A random-init policy rarely writes a parseable answer, so its reward is cheap; the gold
+    # completions of the same batch all parse and run: the worst case a trained policy reaches.
+    worst = gold_reward_s / (step_s - reward_s + gold_reward_s)
     print(
-        f"stepcode step time in reward: {100 * reward_share:.1f}% (target < 10%), "
+        f"stepcode step time in reward: {100 * reward_s / step_s:.1f}% on the sampled completions, "
+        f"{100 * worst:.1f}% if every completion were the gold one (target < 10%); "
         f"in sampling: {100 * sample_share:.1f}%"
     )
 
@@ -205,43 +171,32 @@ def main() -> None:
     a = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
     torch.manual_seed(0)
-    corpus = [
-        prog + "<trace>\ny: 7\n</trace>\n<answer>\nassert f(4) == 14\n</answer>"
-        for prog, _, _ in PROGRAMS
-    ]
-    tok = train_tokenizer(corpus * 50, vocab_size=2048)
     tasks = make_tasks(a.tasks)
-    reward_name, reward_fn = make_reward_fn()
+    tok = train_tokenizer([t.prompt + sft_target(t) for t in make_tasks(400)], vocab_size=512)
     lr = 1e-4
     print(
         f"model={a.size} tasks={a.tasks} G={a.group} max_new={a.max_new} steps={a.steps} "
-        f"threads={torch.get_num_threads()}\nreward: {reward_name}"
+        f"threads={torch.get_num_threads()}\nreward: stepcode.rewards.score_batch (sandboxed)"
     )
 
     model = build_tiny_model(tok, size=a.size, seed=0)
     opt = torch.optim.AdamW(model.parameters(), lr=lr)
     cfg = SamplingConfig(max_new_tokens=a.max_new, temperature=1.0, chat=False)
-    ours = [
-        stepcode_step(model, opt, tok, tasks, a.group, cfg, reward_fn, s)
-        for s in range(a.steps + 1)
-    ][1:]
+    ours = [stepcode_step(model, opt, tok, tasks, a.group, cfg, s) for s in range(a.steps + 1)][1:]
+    rows = [t for t in tasks for _ in range(a.group)]
+    gold = [sft_target(t) for t in rows]
+    gold_rewards, gold_s = timed_reward(rows, gold)
+    assert all(r.outcome == 1.0 for r in gold_rewards), "gold completions must verify"
 
     trl_note = ""
     try:
         theirs = trl_steps(
-            build_tiny_model(tok, size=a.size, seed=0),
-            tok,
-            tasks,
-            a.group,
-            a.max_new,
-            a.steps,
-            reward_fn,
-            lr,
+            build_tiny_model(tok, size=a.size, seed=0), tok, tasks, a.group, a.max_new, a.steps, lr
         )[1:]
     except Exception as exc:  # report exactly why TRL could not run, keep our numbers
         theirs, trl_note = [], f"{type(exc).__name__}: {exc}"
 
-    print_report(ours, theirs, trl_note)
+    print_report(ours, theirs, trl_note, gold_s)
 
 
 if __name__ == "__main__":
