@@ -29,6 +29,9 @@ def test_defaults_are_the_embedded_tiny_run() -> None:
         ("grpo.mode=outcome", "mode"),
         ("rollout.temperature=0", "temperature"),
         ("rollout.top_p=0", "top_p"),
+        ("data.max_inputs_per_program=0", "max_inputs_per_program"),
+        ("sft.prompt_loss_weight=2", "prompt_loss_weight"),
+        ("sft.precision=fp8", "precision"),
     ],
 )
 def test_bad_values_raise_config_error_naming_the_key(override: str, fragment: str) -> None:
@@ -66,3 +69,11 @@ def test_sections_validate_on_direct_construction() -> None:
         RolloutConfig(group_size=0)
     with pytest.raises(ConfigError):
         GRPOConfig(kl_coef=-1.0)
+
+
+def test_exponent_floats_without_a_dot_are_floats(tmp_path: Path) -> None:
+    """YAML 1.1 reads ``1e-4`` as a string; a float field takes it as the number it spells."""
+    cfg = load_config(TrainConfig, None, ["grpo.lr=1e-4", "sft.lr=3E-3"])
+    assert cfg.grpo.lr == 1e-4 and cfg.sft.lr == 3e-3
+    with pytest.raises(ConfigError, match="grpo.lr"):
+        load_config(TrainConfig, None, ["grpo.lr=fast"])
