@@ -12,11 +12,11 @@ from typing import Any
 from stepcode.errors import DataError
 
 
-def read_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
+def read_jsonl(path: str | Path, *, strict: bool = False) -> Iterator[dict[str, Any]]:
     """Yield one dict per non-blank line; a malformed line raises ``DataError`` naming it.
 
     A truncated *last* line (a writer killed mid-line) is skipped, so append-only logs stay
-    readable after a crash.
+    readable after a crash; ``strict=True`` (benchmark and dataset files) raises for it too.
     """
     p = Path(path)
     if not p.is_file():
@@ -29,7 +29,7 @@ def read_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
-            if i == len(lines) and not line.endswith("\n"):
+            if not strict and i == len(lines) and not line.endswith("\n"):
                 return
             raise DataError(f"{p}:{i}: not valid JSON ({e.msg})") from None
         if not isinstance(obj, dict):

@@ -151,3 +151,18 @@ def test_prompts_are_official(cruxeval_path: Path) -> None:
 )
 def test_extraction_official(gen: str, mode: str, cot: bool, expected: str) -> None:
     assert extract_cruxeval(gen, mode, cot) == expected
+
+
+def test_a_truncated_benchmark_file_fails_loudly(tmp_path: Path) -> None:
+    """Benchmark data is read strictly: a cut last line is an error, not a silently shorter set."""
+    from stepcode.errors import DataError
+    from stepcode.io import read_jsonl
+
+    good = '{"id": "sample_0", "code": "def f(x):\\n    return x", "input": "1", "output": "1"}\n'
+    path = tmp_path / "cruxeval.jsonl"
+    path.write_text(good + good.replace("sample_0", "sample_1")[:30])
+    assert len(list(read_jsonl(path))) == 1  # logs tolerate a writer killed mid-line
+    with pytest.raises(DataError, match=r"cruxeval.jsonl:2"):
+        load_cruxeval(str(path))
+    path.write_text(good)
+    assert [i.item_id for i in load_cruxeval(str(path))] == ["sample_0"]

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any, Literal
 from stepcode.errors import DataError
 from stepcode.eval.benchmarks.assert_scoring import score_asserts
 from stepcode.eval.benchmarks.base import EvalItem, ScoreMode, ScoreReport, hf_rows
+from stepcode.io import read_jsonl
 
 HF_DATASET = "cruxeval-org/cruxeval"
 SYSTEM = (
@@ -141,16 +141,9 @@ assert f(??) == {output}
 def load_cruxeval(path: str | None = None, limit: int | None = None) -> list[EvalItem]:
     """800 items from a local ``cruxeval.jsonl`` or the Hugging Face dataset (split ``test``)."""
     if path is not None:
-        p = Path(path)
-        if not p.is_file():
-            raise DataError(f"CRUXEval file not found: {p}")
-        rows = []
-        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as e:
-                    raise DataError(f"{p}:{i}: not JSON ({e.msg})") from None
+        if not Path(path).is_file():
+            raise DataError(f"CRUXEval file not found: {path}")
+        rows = list(read_jsonl(path, strict=True))
     else:
         rows = hf_rows(HF_DATASET, "test")
     items = []

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any, Literal
 from stepcode.errors import DataError
 from stepcode.eval.benchmarks.assert_scoring import score_asserts
 from stepcode.eval.benchmarks.base import EvalItem, ScoreMode, ScoreReport, hf_rows
+from stepcode.io import read_jsonl
 from stepcode.types import Limits
 
 HF_DATASET = "livecodebench/execution-v2"
@@ -138,13 +138,7 @@ def load_lcb(path: str | None = None, limit: int | None = None) -> list[EvalItem
 
             rows = pq.read_table(p).to_pylist()
         else:
-            rows = []
-            for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
-                if line.strip():
-                    try:
-                        rows.append(json.loads(line))
-                    except json.JSONDecodeError as e:
-                        raise DataError(f"{p}:{i}: not JSON ({e.msg})") from None
+            rows = list(read_jsonl(p, strict=True))
     for i, r in enumerate(rows):
         missing = set(FIELDS) - set(r)
         if missing:
