@@ -46,7 +46,7 @@ class ModelConfig:
 class DataConfig:
     levels: tuple[int, ...] = (1,)
     """synthesizer levels to train on"""
-    n_train: int = 2400
+    n_train: int = 8000
     """training programs per level"""
     eval_levels: tuple[int, ...] = (1, 2, 3)
     """held-out levels in the before/after table"""
@@ -77,7 +77,7 @@ class DataConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class SFTConfig:
-    steps: int = 900
+    steps: int = 800
     """optimizer steps of the SFT warm-up (0 = skip)"""
     batch_size: int = 32
     """sequences per step"""
@@ -90,7 +90,7 @@ class SFTConfig:
     prompt_loss_weight: float = 0.0
     """weight of the prompt tokens' next-token loss (0 = completion tokens only)"""
     precision: Literal["auto", "fp32", "bf16"] = "auto"
-    """SFT forward under autocast: auto = bf16 where the device computes it natively, else fp32"""
+    """SFT forward under autocast: auto = bf16 on CUDA, fp32 on CPU (see ``rl.sft.sft_autocast``)"""
 
     def __post_init__(self) -> None:
         _check(self.steps >= 0, f"sft.steps={self.steps}: must be >= 0")
@@ -145,7 +145,7 @@ class GRPOConfig:
     """PPO clip range"""
     kl_coef: float = 0.0
     """k3 KL to the frozen reference (0 = none, as ExecVerify)"""
-    lr: float = 3e-4
+    lr: float = 1e-4
     """learning rate of the GRPO phase"""
     micro_batch: int = 0
     """rows per forward/backward (gradient accumulation); 0 = all B*G rows at once"""

@@ -136,17 +136,15 @@ def load_teacher_completions(path: str | Path, tasks: Sequence[Task]) -> list[tu
 
 
 def sft_autocast(precision: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype of ``sft.precision`` on ``device`` (None = plain fp32 / model dtype).
+    """The autocast dtype of ``sft.precision`` on ``device`` (None = the model's own dtype).
 
-    ``auto`` is bf16 where the hardware computes it natively (CUDA with bf16, CPUs with
-    AVX512-BF16 or AMX, measured 1.45x faster SFT steps on the tiny model on 2 EPYC cores), else
-    off. A model already loaded in bf16/fp16 runs in its own dtype either way.
+    ``auto`` is bf16 on CUDA devices that support it and off on CPU: on 2 EPYC cores with
+    AVX512-BF16, bf16 autocast made an isolated tiny-model SFT step 1.3x faster but a whole run only
+    ~6 % faster, at twice the peak memory (150 steps: 98 s / 2.6 GB vs 103 s / 1.3 GB).
     """
     if precision == "fp32":
         return None
     if precision == "bf16":
         return torch.bfloat16
-    if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
-    native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
-    return torch.bfloat16 if device.type == "cpu" and native else None
+    cuda_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+    return torch.bfloat16 if cuda_bf16 else None

@@ -118,4 +118,4 @@ def test_precision_names() -> None:
     cpu = torch.device("cpu")
     assert sft_autocast("fp32", cpu) is None
     assert sft_autocast("bf16", cpu) is torch.bfloat16
-    assert sft_autocast("auto", cpu) in (None, torch.bfloat16)
+    assert sft_autocast("auto", cpu) is None  # measured: not worth twice the memory on CPU
