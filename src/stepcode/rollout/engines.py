@@ -6,7 +6,7 @@ string itself is removed, as OpenAI servers do) and reports ``finish_reason`` ``
 stop string) or ``"length"`` (``max_tokens`` hit). ``temperature == 0`` means greedy decoding.
 
 - ``HFEngine``: batched ``model.generate`` with LEFT padding, prompts sorted by length so each batch
-  pads little, ``stop_strings`` handed to transformers (with ``tokenizer=``) so rows stop early.
+  pads little, stop strings checked on the completion only (a ``StoppingCriteria``) so rows stop early.
 - ``VLLMEngine``: ``vllm.LLM`` + ``SamplingParams``; vLLM is imported lazily and a missing install
   is a ``ConfigError`` naming the extra to install.
 - ``OpenAIEngine``: the ``openai`` client against any compatible ``base_url``; requests run on a
@@ -19,6 +19,7 @@ beam search, streaming.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import random
@@ -189,7 +190,10 @@ class HFEngine:
         else:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         if params.stop:
-            kwargs.update(stop_strings=list(params.stop), tokenizer=tok)
+            from transformers import StoppingCriteriaList
+
+            stop = _completion_stop_criteria()(tok, params.stop, enc["input_ids"].shape[1])
+            kwargs.update(stopping_criteria=StoppingCriteriaList([stop]))
         devices = [model.device] if model.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices, enabled=seed is not None), torch.no_grad():
             if seed is not None:
@@ -214,6 +218,33 @@ class HFEngine:
         text, hit_stop = cut_at_stop(text, params.stop)
         reason = "stop" if hit_eos or hit_stop else "length"
         return Completion(text=text, finish_reason=reason, n_tokens=n)
+
+
+@functools.cache
+def _completion_stop_criteria() -> type:
+    """A ``StoppingCriteria`` that looks for stop strings in the completion only.
+
+    transformers' own ``stop_strings`` match the prompt's tail too: a prompt ending in ``x`` and a
+    first generated ``x`` "hit" the stop string ``xx`` after one token, while OpenAI servers and
+    vLLM only look at generated text. A row is done when its decoded completion tail holds a stop
+    string; the tail window (longest stop + 8 tokens) bounds the decoding work per step, and the
+    final text is cut by ``cut_at_stop`` on the whole completion.
+    """
+    import torch
+    from transformers import StoppingCriteria
+
+    class CompletionStop(StoppingCriteria):
+        def __init__(self, tokenizer: Any, stops: Sequence[str], prompt_len: int) -> None:
+            self.tokenizer, self.stops, self.start = tokenizer, tuple(stops), prompt_len
+            self.window = max(len(s) for s in self.stops) + 8
+
+        def __call__(self, input_ids: torch.LongTensor, scores: Any, **kwargs: Any):
+            tails = input_ids[:, max(self.start, input_ids.shape[1] - self.window) :].tolist()
+            texts = self.tokenizer.batch_decode(tails, skip_special_tokens=True)
+            hits = [any(s in text for s in self.stops) for text in texts]
+            return torch.tensor(hits, dtype=torch.bool, device=input_ids.device)
+
+    return CompletionStop
 
 
 # --------------------------------------------------------------------------- vLLM

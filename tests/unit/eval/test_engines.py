@@ -65,6 +65,16 @@ def test_stop_string_cuts_text_and_ends_early(engine):
     assert cut.n_tokens <= free.n_tokens
 
 
+def test_stop_strings_never_match_across_the_prompt_boundary(engine):
+    """Like OpenAI servers and vLLM: a stop string formed by the prompt's tail and the first
+    generated characters is not a stop (transformers' own ``stop_strings`` would stop there)."""
+    free = engine.generate(PROMPTS[:1], GenerationParams(max_tokens=12))[0][0]
+    straddle = PROMPTS[0][-3:] + free.text[:1]
+    assert free.text and straddle not in free.text, free
+    same = engine.generate(PROMPTS[:1], GenerationParams(max_tokens=12, stop=(straddle,)))[0][0]
+    assert same == free
+
+
 def test_sampling_n_and_seed(engine):
     p = GenerationParams(n=4, temperature=1.0, top_p=0.95, max_tokens=10, seed=7)
     a = engine.generate(PROMPTS[:2], p)
