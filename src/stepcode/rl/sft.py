@@ -52,22 +52,29 @@ def build_examples(
 def collate(
     batch: Sequence[SFTExample], pad_id: int, prompt_weight: float = 0.0
 ) -> dict[str, torch.Tensor]:
-    """Right-padded ``input_ids``/``attention_mask``/``loss_weights [B, T]``.
+    """Right-padded ``input_ids``/``attention_mask``/``target_mask``/``loss_weights [B, T]``.
 
-    ``loss_weights[b, t]`` weighs the prediction of token ``t``: 1 on target tokens,
-    ``prompt_weight`` on prompt tokens after the first, 0 on padding.
+    ``loss_weights[b, t]`` weighs the prediction of token ``t``: 1 on target tokens
+    (``target_mask``), ``prompt_weight`` on prompt tokens after the first, 0 on padding.
     """
     T = max(len(e.prompt_ids) + len(e.target_ids) for e in batch)
     ids = torch.full((len(batch), T), pad_id, dtype=torch.long)
     weights = torch.zeros((len(batch), T))
     mask = torch.zeros((len(batch), T), dtype=torch.long)
+    target = torch.zeros((len(batch), T), dtype=torch.bool)
     for row, e in enumerate(batch):
         seq = e.prompt_ids + e.target_ids
         ids[row, : len(seq)] = torch.tensor(seq)
         weights[row, 1 : len(e.prompt_ids)] = prompt_weight
         weights[row, len(e.prompt_ids) : len(seq)] = 1.0
+        target[row, len(e.prompt_ids) : len(seq)] = True
         mask[row, : len(seq)] = 1
-    return {"input_ids": ids, "attention_mask": mask, "loss_weights": weights}
+    return {
+        "input_ids": ids,
+        "attention_mask": mask,
+        "loss_weights": weights,
+        "target_mask": target,
+    }
 
 
 def sample_batch(
@@ -108,7 +115,7 @@ def sft_step(
     if scheduler is not None:
         scheduler.step()
     optimizer.zero_grad(set_to_none=True)
-    n_tokens = int((weights == 1.0).sum())
+    n_tokens = int(batch["target_mask"].sum())
     return {
         "loss/sft": float(loss.detach()),
         "optim/grad_norm": float(norm),

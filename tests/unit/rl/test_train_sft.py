@@ -40,6 +40,9 @@ def test_loss_weights_cover_the_target_and_eos_only(tasks) -> None:
         n_prompt, n_target = len(e.prompt_ids), len(e.target_ids)
         assert (weights[:n_prompt] == 0).all()
         assert (weights[n_prompt : n_prompt + n_target] == 1).all()
+        assert batch["target_mask"][row].nonzero().flatten().tolist() == list(
+            range(n_prompt, n_prompt + n_target)
+        )
         assert ids[n_prompt : n_prompt + n_target].tolist() == list(e.target_ids)
         assert e.target_ids[-1] == tok.eos_token_id
         assert (weights[n_prompt + n_target :] == 0).all()
