@@ -52,6 +52,8 @@ class DataConfig:
     """held-out levels in the before/after table"""
     n_eval: int = 100
     """held-out programs per eval level"""
+    eval_seed: int = 7919
+    """seed of the held-out programs: one held-out set for every run.seed, so runs compare"""
     size: Literal["small", "paper"] = "small"
     """synthesizer value ranges: small (tiny-model regime) or paper (ExecVerify's)"""
     anchors: str = "first_k:2"

@@ -25,3 +25,13 @@ def test_a_cap_of_one_gives_distinct_programs() -> None:
     sets = build_task_sets(DataConfig(n_train=120, n_eval=1, max_inputs_per_program=1), seed=1)
     codes = [t.reference.code for t in sets.train]
     assert len(codes) == 120 and len(set(codes)) == 120
+
+
+def test_runs_with_different_seeds_share_one_held_out_set() -> None:
+    cfg = DataConfig(n_train=60, n_eval=30, eval_levels=(1,))
+    a, b = build_task_sets(cfg, seed=0), build_task_sets(cfg, seed=1)
+    assert [t.prompt for t in a.train] != [t.prompt for t in b.train]
+    shared = {t.prompt for t in a.eval} & {t.prompt for t in b.eval}
+    assert len(shared) >= 0.8 * min(len(a.eval), len(b.eval))  # only training overlaps differ
+    moved = build_task_sets(DataConfig(n_train=60, n_eval=30, eval_levels=(1,), eval_seed=3), 0)
+    assert {t.prompt for t in moved.eval} != {t.prompt for t in a.eval}
