@@ -25,8 +25,7 @@ takes ~0.6 s and is compute-bound (matmuls and attention are ~75 % of it), so th
 40 s, held-out level-1 output accuracy 0 % -> 6.4 % after SFT -> 9.6 % after GRPO (step accuracy
 11.6 %).
 
-What was tried, SFT only, seed 0, held-out level 1 (n ~ 90, so +-3 points is noise, and seeds
-differ by up to 14 points): 400 steps with plain BPE 4.5 %, with character-level values 5.7 %
+What was tried, SFT only, seed 0, held-out level 1 (n ~ 90, so +-3 points is noise): 400 steps with plain BPE 4.5 %, with character-level values 5.7 %
 (plain BPE cut ``'bcfaf'`` into ``'b|cf|af'`` and the model could not copy inputs; the
 character-level split is kept because copying is what every level-1 value needs); 2,400 tasks at
 900 steps 10.2 % (train loss 0.12 vs held-out 14.8 % by 1,500 steps: memorisation); 12,000 tasks
