@@ -171,8 +171,9 @@ def main() -> None:
     a = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
     torch.manual_seed(0)
-    tasks = make_tasks(a.tasks)
-    tok = train_tokenizer([t.prompt + sft_target(t) for t in make_tasks(400)], vocab_size=512)
+    corpus = make_tasks(max(400, a.tasks))  # the tokenizer's training texts; the batch is its head
+    tasks = corpus[: a.tasks]
+    tok = train_tokenizer([t.prompt + sft_target(t) for t in corpus], vocab_size=512)
     lr = 1e-4
     print(
         f"model={a.size} tasks={a.tasks} G={a.group} max_new={a.max_new} steps={a.steps} "

@@ -6,11 +6,11 @@ Pipeline (all in ``rl.train.train``, configured by ``TrainConfig()``'s defaults,
 1. data: 8000 level-1 programs from the typed synthesizer (``data.synth``, small value ranges),
    each (code, input) pair once and at most 3 inputs per program, executed and instrumented into
    execution-aligned output-prediction tasks with at most two anchored hits per loop line
-   (``first_k:2``); 100 held-out programs per level 1-3 from another seed, minus any pair seen in
-   training;
+   (``first_k:2``); 100 held-out programs per level 1-3 from ``data.eval_seed`` (the same for
+   every run seed), minus any pair seen in training;
 2. tokenizer + model: a byte-level BPE trained on the training prompts and targets whose merges
    stay inside names, indentation and punctuation (values are one token per character), and a
-   ~0.8 M-parameter Qwen2-style model from random init (saved, then reloaded through the same
+   ~0.9 M-parameter Qwen2-style model from random init (saved, then reloaded through the same
    ``load_policy`` path a hub id takes);
 3. SFT warm-up: 800 steps x 32 sequences of completion-only cross-entropy on interpreter targets
    (``<trace>`` anchor states, then ``<answer>assert f(...) == value</answer>``), lr 4e-3 with
@@ -25,10 +25,10 @@ takes ~0.6 s and is compute-bound (matmuls and attention are ~75 % of it), so th
 40 s, held-out level-1 output accuracy 0 % -> 6.4 % after SFT -> 9.6 % after GRPO (step accuracy
 11.6 %).
 
-What was tried, SFT only, seed 0, held-out level 1 (n ~ 90, so +-3 points is noise): 400 steps with plain BPE 4.5 %, with character-level values 5.7 %
-(plain BPE cut ``'bcfaf'`` into ``'b|cf|af'`` and the model could not copy inputs; the
-character-level split is kept because copying is what every level-1 value needs); 2,400 tasks at
-900 steps 10.2 % (train loss 0.12 vs held-out 14.8 % by 1,500 steps: memorisation); 12,000 tasks
+What was tried, SFT only, seed 0, held-out level 1 (n ~ 90, so +-3 points is noise): 400 steps
+with plain BPE 4.5 %, with character-level values 5.7 % (plain BPE cut ``'bcfaf'`` into
+``'b|cf|af'`` and the model could not copy inputs; the character-level split is kept because
+copying is what every level-1 value needs); 2,400 tasks at 900 steps 10.2 % (train loss 0.12 vs held-out 14.8 % by 1,500 steps: memorisation); 12,000 tasks
 at 900 steps 15.5 %, but with repeats (349 copies of ``a = n + n``), hence distinct (code, input)
 pairs now. No gain from the prompt's tokens in the loss (``sft.prompt_loss_weight``), lr 1e-2,
 batch 16 at equal compute, or bf16 autocast on CPU (~6 % faster, twice the memory). GRPO from the

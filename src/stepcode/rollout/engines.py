@@ -241,7 +241,7 @@ def _completion_stop_criteria() -> type:
         def __call__(self, input_ids: torch.LongTensor, scores: Any, **kwargs: Any):
             tails = input_ids[:, max(self.start, input_ids.shape[1] - self.window) :].tolist()
             texts = self.tokenizer.batch_decode(tails, skip_special_tokens=True)
-            hits = [any(s in text for s in self.stops) for text in texts]
+            hits = [cut_at_stop(text, self.stops)[1] for text in texts]
             return torch.tensor(hits, dtype=torch.bool, device=input_ids.device)
 
     return CompletionStop
