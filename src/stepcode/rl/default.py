@@ -28,7 +28,8 @@ takes ~0.6 s and is compute-bound (matmuls and attention are ~75 % of it), so th
 What was tried, SFT only, seed 0, held-out level 1 (n ~ 90, so +-3 points is noise): 400 steps
 with plain BPE 4.5 %, with character-level values 5.7 % (plain BPE cut ``'bcfaf'`` into
 ``'b|cf|af'`` and the model could not copy inputs; the character-level split is kept because
-copying is what every level-1 value needs); 2,400 tasks at 900 steps 10.2 % (train loss 0.12 vs held-out 14.8 % by 1,500 steps: memorisation); 12,000 tasks
+copying is what every level-1 value needs); 2,400 tasks at 900 steps 10.2 % (train loss 0.12 vs
+held-out 14.8 % by 1,500 steps: memorisation); 12,000 tasks
 at 900 steps 15.5 %, but with repeats (349 copies of ``a = n + n``), hence distinct (code, input)
 pairs now. No gain from the prompt's tokens in the loss (``sft.prompt_loss_weight``), lr 1e-2,
 batch 16 at equal compute, or bf16 autocast on CPU (~6 % faster, twice the memory). GRPO from the
