@@ -15,6 +15,7 @@ uses its cache or the network), no quantisation, no multi-GPU sharding (verl/vLL
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,12 +41,16 @@ CHAT_TEMPLATE = (
 """ChatML (the Qwen2.5 layout): an assistant turn ends with ``<|im_end|>``, which is also EOS."""
 
 VALUE_SPLIT = (
-    r"[A-Za-z_][A-Za-z_0-9]*(?=(?:[^'\n]*'[^'\n]*')*[^'\n]*$)"  # a name: an even number of ' follow
+    r'print\(f"|!r\}"\)'  # the fixed text of an anchor line ``print(f"x: {x!r}")``
+    r"|[A-Za-z_][A-Za-z_0-9]*(?=(?:[^'\n]*'[^'\n]*')*[^'\n]*$)"  # a name: an even number of ' follow
     r"| {2,}"  # indentation
     r"|[^\w\s'\"]{2,}"  # punctuation runs such as ``==`` and ``):``
     r"|."  # everything else, one character at a time
 )
 """Pre-tokenizer pieces of the ``char_values`` tokenizer; BPE merges only inside a piece."""
+
+_PIPELINE_KEYS = ("normalizer", "pre_tokenizer", "decoder")
+"""The parts of ``tokenizer.json`` a tokenizer class may rebuild on load (see ``load_tokenizer``)."""
 
 _SIZES: dict[str, dict[str, int]] = {
     # Full multi-head attention (kv_heads == heads): at this size GQA saves nothing and its
@@ -251,7 +256,7 @@ def load_policy(
     ``use_cache`` left on (generation turns it on per call). With ``lora`` the model is wrapped by
     peft and only adapter weights are trainable.
     """
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
     path = str(path_or_id)
     local = Path(path)
@@ -260,7 +265,7 @@ def load_policy(
         raise ConfigError(f"model path {path!r} does not exist: check the path or use a hub id")
     dev = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, dev)
-    tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+    tokenizer = load_tokenizer(path, trust_remote_code=trust_remote_code)
     ensure_chat_template(tokenizer)
     model = AutoModelForCausalLM.from_pretrained(
         path, dtype=torch_dtype, trust_remote_code=trust_remote_code
@@ -272,6 +277,29 @@ def load_policy(
         model = apply_lora(model, lora)
     log.info("loaded %s on %s as %s", path, dev, torch_dtype)
     return model, tokenizer
+
+
+def load_tokenizer(path_or_id: str | Path, *, trust_remote_code: bool = False) -> Any:
+    """``AutoTokenizer.from_pretrained``, checked against the directory's ``tokenizer.json``.
+
+    transformers 5 maps every ``model_type: qwen2`` directory to ``Qwen2Tokenizer``, which rebuilds
+    the pre-tokenizer with Qwen's regex whatever ``tokenizer.json`` says. For a real Qwen checkpoint
+    that is the same pipeline; for a tokenizer trained here (``train_tokenizer``) it silently
+    re-splits the text so the learned merges no longer apply (``'face'`` became ``f|ac|e``). When the
+    loaded pipeline differs from the saved one, the saved file wins (``PreTrainedTokenizerFast``).
+    """
+    from transformers import AutoTokenizer, PreTrainedTokenizerFast
+
+    tokenizer = AutoTokenizer.from_pretrained(str(path_or_id), trust_remote_code=trust_remote_code)
+    saved = Path(path_or_id) / "tokenizer.json"
+    if saved.is_file() and getattr(tokenizer, "backend_tokenizer", None) is not None:
+        want = json.loads(saved.read_text(encoding="utf-8"))
+        have = json.loads(tokenizer.backend_tokenizer.to_str())
+        if any(want.get(k) != have.get(k) for k in _PIPELINE_KEYS):
+            log.info("%s: tokenizer.json's pipeline differs from %s's; loading the file as saved",
+                     path_or_id, type(tokenizer).__name__)  # fmt: skip
+            tokenizer = PreTrainedTokenizerFast.from_pretrained(str(path_or_id))
+    return tokenizer
 
 
 def apply_lora(model: Any, spec: LoraSpec) -> Any:

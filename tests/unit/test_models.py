@@ -97,6 +97,17 @@ def test_save_then_load_policy_gives_same_logits(tok, tmp_path):
     assert tok2.eos_token_id == tok.eos_token_id and tok2.pad_token_id == tok.pad_token_id
 
 
+@pytest.mark.parametrize("arch", ["qwen2", "llama"])
+def test_reloaded_tokenizer_splits_exactly_as_trained(tok, tmp_path, arch):
+    """transformers maps a qwen2 directory to Qwen2Tokenizer, which swaps in Qwen's pre-tokenizer;
+    the reloaded tokenizer must still cut text where the trained one did."""
+    save_policy(build_tiny_model(tok, arch=arch), tok, tmp_path / arch)
+    _, reloaded = load_policy(tmp_path / arch)
+    for text in [*CORPUS[:3], "a: 'face'\n    print(f\"a: {a!r}\")\n"]:
+        assert _pieces(reloaded, text) == _pieces(tok, text)
+    assert _pieces(reloaded, "'face'") == ["'", "f", "a", "c", "e", "'"]
+
+
 def test_load_policy_with_lora_trains_only_adapters(tok, tmp_path):
     save_policy(build_tiny_model(tok), tok, tmp_path / "p")
     model, _ = load_policy(tmp_path / "p", lora=LoraSpec(r=4, alpha=8))
