@@ -145,7 +145,7 @@ def train_tokenizer(
 def build_tiny_model(
     tokenizer: Any,
     size: Literal["tiny", "small"] = "tiny",
-    arch: Literal["qwen2", "llama"] = "qwen2",
+    arch: Literal["qwen2", "llama"] = "llama",
     seed: int = 0,
     max_positions: int = 1024,
 ) -> Any:

@@ -106,6 +106,11 @@ def test_reloaded_tokenizer_splits_exactly_as_trained(tok, tmp_path, arch):
     for text in [*CORPUS[:3], "a: 'face'\n    print(f\"a: {a!r}\")\n"]:
         assert _pieces(reloaded, text) == _pieces(tok, text)
     assert _pieces(reloaded, "'face'") == ["'", "f", "a", "c", "e", "'"]
+    if arch == "llama":  # what vLLM, TRL and verl read: plain AutoTokenizer
+        from transformers import AutoTokenizer
+
+        plain = AutoTokenizer.from_pretrained(tmp_path / arch)
+        assert [_pieces(plain, t) for t in CORPUS[:3]] == [_pieces(tok, t) for t in CORPUS[:3]]
 
 
 def test_load_policy_with_lora_trains_only_adapters(tok, tmp_path):

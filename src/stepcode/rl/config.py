@@ -24,8 +24,11 @@ class ModelConfig:
     """HF path or hub id of the policy; None = build the embedded tiny model from scratch"""
     size: Literal["tiny", "small"] = "tiny"
     """embedded model size (ignored with ``path``)"""
-    arch: Literal["qwen2", "llama"] = "qwen2"
-    """embedded model architecture"""
+    arch: Literal["qwen2", "llama"] = "llama"
+    """embedded model architecture. llama by default: transformers 5 loads every qwen2 directory
+    with Qwen2Tokenizer, which swaps our tokenizer's pre-tokenizer for Qwen's, so a qwen2 run dir
+    only tokenizes right through ``models.load_policy``; a llama one also through plain
+    ``AutoTokenizer`` (vLLM, TRL, verl)"""
     vocab_size: int = 512
     """embedded tokenizer: byte-level BPE vocabulary (small keeps values near character level)"""
     dtype: str = "auto"
