@@ -92,8 +92,10 @@ class SFTConfig:
     """drop examples longer than this many tokens"""
     teacher_jsonl: str | None = None
     """optional JSONL of {task_id, completion} teacher reasoning, kept only if it verifies"""
-    prompt_loss_weight: float = 0.0
-    """weight of the prompt tokens' next-token loss (0 = completion tokens only)"""
+    prompt_loss_weight: float | None = None
+    """weight of the prompt tokens' next-token loss: 0 = completion tokens only (the paper's SFT);
+    None = auto: 0 for a pretrained ``model.path``, 1 for the model built from scratch, which has
+    never seen Python (measured, SFT only: held-out loss 0.26 vs 0.29)"""
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     """SFT forward under autocast: auto = bf16 on CUDA, fp32 on CPU (see ``rl.sft.sft_autocast``)"""
 
@@ -102,7 +104,7 @@ class SFTConfig:
         _check(self.batch_size >= 1, f"sft.batch_size={self.batch_size}: must be >= 1")
         _check(self.lr > 0, f"sft.lr={self.lr}: must be > 0")
         _check(
-            0.0 <= self.prompt_loss_weight <= 1.0,
+            self.prompt_loss_weight is None or 0.0 <= self.prompt_loss_weight <= 1.0,
             f"sft.prompt_loss_weight={self.prompt_loss_weight}: must be in [0, 1]",
         )
 
@@ -215,3 +217,11 @@ class TrainConfig:
     @property
     def total_steps(self) -> int:
         return self.sft.steps + self.grpo.steps
+
+    @property
+    def sft_prompt_weight(self) -> float:
+        """``sft.prompt_loss_weight`` resolved: auto is 1 for the model built from scratch (it also
+        learns Python from the prompts), 0 for a pretrained one (completion tokens only)."""
+        if self.sft.prompt_loss_weight is not None:
+            return self.sft.prompt_loss_weight
+        return 1.0 if self.model.path is None else 0.0

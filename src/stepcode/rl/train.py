@@ -133,7 +133,7 @@ def _run_sft(run: _Run, tasks: tuple[Task, ...], payload: dict | None) -> None:
         batch = sample_batch(examples, cfg.sft.batch_size, cfg.run.seed, step)
         out = sft_step(
             run.model,
-            collate(batch, run.tok.pad_token_id, cfg.sft.prompt_loss_weight),
+            collate(batch, run.tok.pad_token_id, cfg.sft_prompt_weight),
             opt,
             sched,
             cfg.optim.grad_clip,

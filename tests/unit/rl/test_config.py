@@ -77,3 +77,16 @@ def test_exponent_floats_without_a_dot_are_floats(tmp_path: Path) -> None:
     assert cfg.grpo.lr == 1e-4 and cfg.sft.lr == 3e-3
     with pytest.raises(ConfigError, match="grpo.lr"):
         load_config(TrainConfig, None, ["grpo.lr=fast"])
+
+
+@pytest.mark.parametrize(
+    ("overrides", "weight"),
+    [
+        ([], 1.0),  # built from scratch: the prompts teach it Python too
+        (["model.path=Qwen/Qwen2.5-Coder-7B-Instruct"], 0.0),  # pretrained: completion only
+        (["model.path=Qwen/Qwen2.5-Coder-7B-Instruct", "sft.prompt_loss_weight=0.5"], 0.5),
+        (["sft.prompt_loss_weight=0"], 0.0),
+    ],
+)
+def test_sft_prompt_weight_auto_depends_on_where_the_model_comes_from(overrides, weight) -> None:
+    assert load_config(TrainConfig, None, overrides).sft_prompt_weight == weight
