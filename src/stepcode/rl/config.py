@@ -82,11 +82,11 @@ class DataConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class SFTConfig:
-    steps: int = 800
+    steps: int = 1000
     """optimizer steps of the SFT warm-up (0 = skip)"""
     batch_size: int = 32
     """sequences per step"""
-    lr: float = 4e-3
+    lr: float = 2.5e-3
     """peak learning rate (one-cycle schedule)"""
     max_len: int = 384
     """drop examples longer than this many tokens"""
