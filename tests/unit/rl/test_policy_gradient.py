@@ -2,7 +2,9 @@
 loss -> AdamW on a real tiny model must raise the rewarded step accuracies (signs, masks, offsets).
 
 Toy task: a completion of 3 tokens; step k (k = 0, 1) is correct when token k has an even id, the
-outcome when token 2 has an even id. At init each is a coin flip.
+outcome when token 2 has an even id (or, to compare with outcome-only GRPO, an odd one: rewarding
+even ids at position 2 also raises them at positions 0-1 through the shared output head, which
+taught outcome-only GRPO the steps by accident). At init each is a coin flip.
 """
 
 from __future__ import annotations
@@ -20,16 +22,17 @@ from stepcode.rollout.generate import SamplingConfig, derive_seed, sample_group
 from stepcode.types import Reference, Reward, Task, TaskKind
 
 
-def _score(rollout) -> tuple[Reward, SimpleNamespace]:
+def _score(rollout, outcome_parity: int) -> tuple[Reward, SimpleNamespace]:
     ids, offs = rollout.completion_ids, rollout.completion_offsets
-    even = [float(i % 2 == 0) for i in ids[:3]] + [0.0] * (3 - len(ids[:3]))
+    even = [float(i % 2 == 0) for i in ids[:2]] + [0.0] * (2 - len(ids[:2]))
+    outcome = float(len(ids) > 2 and ids[2] % 2 == outcome_parity)
     parsed = SimpleNamespace(
         step_spans=tuple(offs[:2]), answer_span=offs[2] if len(offs) > 2 else None
     )
-    return Reward(outcome=even[2], steps=(even[0], even[1]), step_mask=(True, True)), parsed
+    return Reward(outcome=outcome, steps=(even[0], even[1]), step_mask=(True, True)), parsed
 
 
-def _train(mode: str, steps: int) -> tuple[list[float], list[float]]:
+def _train(mode: str, steps: int, outcome_parity: int = 0) -> tuple[list[float], list[float]]:
     tok = train_tokenizer(["abc def ghi jkl mno pqr stu vwx yz " * 3] * 20, vocab_size=300)
     model = build_tiny_model(tok, seed=0)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
@@ -48,7 +51,7 @@ def _train(mode: str, steps: int) -> tuple[list[float], list[float]]:
     for step in range(steps):
         seeds = [derive_seed(1, step, b, g) for b in range(len(tasks)) for g in range(G)]
         rollouts = sample_group(model, tok, tasks, G, cfg, seeds=seeds)
-        scored = [_score(r) for r in rollouts]
+        scored = [_score(r, outcome_parity) for r in rollouts]
         rewards = [s[0] for s in scored]
         acc = [
             sum(r.steps[0] for r in rewards) / len(rewards),
@@ -75,6 +78,6 @@ def test_bilevel_grpo_learns_the_rewarded_steps():
 
 @pytest.mark.slow
 def test_step_rewards_teach_steps_that_outcome_only_grpo_does_not():
-    _, bilevel = _train("bilevel", steps=25)
-    _, terminal = _train("terminal", steps=25)
+    _, bilevel = _train("bilevel", steps=25, outcome_parity=1)
+    _, terminal = _train("terminal", steps=25, outcome_parity=1)
     assert sum(bilevel) / 3 > sum(terminal) / 3 + 0.1, (bilevel, terminal)
