@@ -54,6 +54,19 @@ def test_values_are_character_tokens_and_names_merge(tok):
     assert pieces[33:36] == ["1", "2", "3"]
 
 
+def test_anchor_print_text_is_whole_pieces(tok):
+    """VALUE_SPLIT spells the anchor line's fixed text (models may not import execution): an
+    anchor line as ``execution.instrument`` renders it must still split into those pieces."""
+    from stepcode.execution import instrument
+
+    source = instrument("def f(x):\n    y = x + 1\n    return y\n").source
+    anchors = [line for line in source.splitlines() if "print(" in line]
+    assert len(anchors) == 2
+    for line in anchors:
+        spans = tok.backend_tokenizer.pre_tokenizer.pre_tokenize_str(line)
+        assert {'print(f"', '!r}")'} <= {line[a:b] for _, (a, b) in spans}
+
+
 def test_plain_bpe_merges_inside_values():
     plain = train_tokenizer(CORPUS + ["x = 'deaf deaf deaf' + 'deaf'"] * 20, 400, char_values=False)
     pieces = _pieces(plain, "'deaf'")
