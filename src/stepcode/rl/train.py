@@ -37,6 +37,7 @@ from stepcode.rl import checkpoint as ckpt
 from stepcode.rl.config import TrainConfig
 from stepcode.rl.evaluate import evaluate_policy
 from stepcode.rl.grpo import grpo_step, select_tasks
+from stepcode.rl.optim import build_scheduler, build_sft_optimizer
 from stepcode.rl.sft import (
     build_examples,
     collate,
@@ -179,9 +180,11 @@ def _evaluate(cfg: TrainConfig, model: Any, tok: Any, tasks: tuple[Task, ...]):
 
 
 def _sft_optimizer(cfg: TrainConfig, model: Any):
-    opt = torch.optim.AdamW(
-        model.parameters(),
+    opt = build_sft_optimizer(
+        model,
+        cfg.sft_optimizer,
         lr=cfg.sft.lr,
+        muon_lr=cfg.sft.muon_lr,
         weight_decay=cfg.optim.weight_decay,
         betas=cfg.optim.betas,
     )
@@ -195,8 +198,7 @@ def _sft_optimizer(cfg: TrainConfig, model: Any):
         progress = (step - warm) / max(1, total - warm)
         return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
-    return opt, sched
+    return opt, build_scheduler(opt, schedule)
 
 
 def _grpo_optimizer(cfg: TrainConfig, model: Any):

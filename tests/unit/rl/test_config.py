@@ -32,6 +32,8 @@ def test_defaults_are_the_embedded_tiny_run() -> None:
         ("data.max_inputs_per_program=0", "max_inputs_per_program"),
         ("sft.prompt_loss_weight=2", "prompt_loss_weight"),
         ("sft.precision=fp8", "precision"),
+        ("sft.optimizer=sgd", "optimizer"),
+        ("sft.muon_lr=0", "sft.muon_lr=0"),
     ],
 )
 def test_bad_values_raise_config_error_naming_the_key(override: str, fragment: str) -> None:
@@ -90,3 +92,16 @@ def test_exponent_floats_without_a_dot_are_floats(tmp_path: Path) -> None:
 )
 def test_sft_prompt_weight_auto_depends_on_where_the_model_comes_from(overrides, weight) -> None:
     assert load_config(TrainConfig, None, overrides).sft_prompt_weight == weight
+
+
+@pytest.mark.parametrize(
+    ("overrides", "kind"),
+    [
+        ([], "muon"),  # built from scratch: Muon on the hidden matrices
+        (["model.path=Qwen/Qwen2.5-Coder-7B-Instruct"], "adamw"),  # pretrained: as the paper
+        (["model.path=Qwen/Qwen2.5-Coder-7B-Instruct", "sft.optimizer=muon"], "muon"),
+        (["sft.optimizer=adamw"], "adamw"),
+    ],
+)
+def test_sft_optimizer_auto_depends_on_where_the_model_comes_from(overrides, kind) -> None:
+    assert load_config(TrainConfig, None, overrides).sft_optimizer == kind
