@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from stepcode.errors import ConfigError
+
 CHECKPOINT = "checkpoint.pt"
 
 
@@ -65,7 +67,13 @@ def restore(payload: dict[str, Any], model: Any, optimizer: Any, scheduler: Any)
     """Load a checkpoint's states into live objects; returns where to continue."""
     model.load_state_dict(payload["model"])
     if optimizer is not None and payload.get("optimizer") is not None:
-        optimizer.load_state_dict(payload["optimizer"])
+        try:
+            optimizer.load_state_dict(payload["optimizer"])
+        except (KeyError, ValueError) as e:  # e.g. a Muon+AdamW state into a plain AdamW
+            raise ConfigError(
+                f"the checkpoint's optimizer state does not fit this run's optimizer ({e}): was "
+                "it written with another sft.optimizer? Set the one it used, or start a new run.out"
+            ) from e
     if scheduler is not None and payload.get("scheduler") is not None:
         scheduler.load_state_dict(payload["scheduler"])
     rng = payload["rng"]

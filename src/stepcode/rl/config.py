@@ -82,7 +82,7 @@ class DataConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class SFTConfig:
-    steps: int = 900
+    steps: int = 1000
     """optimizer steps of the SFT warm-up (0 = skip)"""
     batch_size: int = 32
     """sequences per step"""
@@ -158,7 +158,7 @@ class GRPOConfig:
     """PPO clip range"""
     kl_coef: float = 0.0
     """k3 KL to the frozen reference (0 = none, as ExecVerify)"""
-    lr: float = 1e-4
+    lr: float = 1e-5
     """learning rate of the GRPO phase"""
     micro_batch: int = 0
     """rows per forward/backward (gradient accumulation); 0 = all B*G rows at once"""

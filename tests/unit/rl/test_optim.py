@@ -8,6 +8,7 @@ import pytest
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
+from stepcode.errors import ConfigError
 from stepcode.rl import checkpoint as ckpt
 from stepcode.rl.optim import Chain, build_scheduler, build_sft_optimizer, muon_params
 
@@ -93,5 +94,19 @@ def test_a_checkpoint_of_another_optimizer_is_refused_with_the_reason() -> None:
         model, "adamw", lr=1e-3, muon_lr=0.02, weight_decay=0.0, betas=(0.9, 0.95)
     )
     opt, _ = _opt(model)
-    with pytest.raises(ValueError, match="sft.optimizer"):
+    with pytest.raises(ConfigError, match="another sft.optimizer"):
         opt.load_state_dict(adamw.state_dict())
+
+
+def test_a_muon_checkpoint_resumed_with_adamw_is_refused_with_the_reason(tmp_path: Path) -> None:
+    model = _model()
+    opt, sched = _opt(model)
+    _step(model, opt, sched, torch.randint(0, 40, (2, 8)))
+    ckpt.save_checkpoint(
+        tmp_path, model, opt, sched, ckpt.TrainState(step=1, phase="sft", extra={})
+    )
+    adamw = build_sft_optimizer(
+        model, "adamw", lr=1e-3, muon_lr=0.02, weight_decay=0.0, betas=(0.9, 0.95)
+    )
+    with pytest.raises(ConfigError, match="another sft.optimizer"):
+        ckpt.restore(ckpt.load_checkpoint(tmp_path), _model(), adamw, None)
