@@ -24,8 +24,6 @@ from typing import Any, Literal
 
 import torch
 
-from stepcode.errors import ConfigError
-
 OptimizerKind = Literal["adamw", "muon"]
 
 
@@ -51,11 +49,9 @@ class Chain:
         return {"parts": [p.state_dict() for p in self.parts]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        if len(state.get("parts", ())) != len(self.parts):
-            raise ConfigError(
-                f"the checkpoint's optimizer state has {len(state.get('parts', ()))} parts, this "
-                f"run's has {len(self.parts)}: it was written with another sft.optimizer (set the "
-                "one it used, or start a new run.out)"
+        if len(state.get("parts", ())) != len(self.parts):  # restore() says what to do
+            raise ValueError(
+                f"{len(state.get('parts', ()))} optimizer parts, not {len(self.parts)}"
             )
         for p, s in zip(self.parts, state["parts"], strict=True):
             p.load_state_dict(s)

@@ -88,14 +88,17 @@ def test_muon_chain_resumes_bit_identically(tmp_path: Path) -> None:
     assert resumed == straight
 
 
-def test_a_checkpoint_of_another_optimizer_is_refused_with_the_reason() -> None:
+def test_an_adamw_checkpoint_resumed_with_muon_is_refused_with_the_reason(tmp_path: Path) -> None:
     model = _model()
     adamw = build_sft_optimizer(
         model, "adamw", lr=1e-3, muon_lr=0.02, weight_decay=0.0, betas=(0.9, 0.95)
     )
+    ckpt.save_checkpoint(
+        tmp_path, model, adamw, None, ckpt.TrainState(step=1, phase="sft", extra={})
+    )
     opt, _ = _opt(model)
     with pytest.raises(ConfigError, match="another sft.optimizer"):
-        opt.load_state_dict(adamw.state_dict())
+        ckpt.restore(ckpt.load_checkpoint(tmp_path), model, opt, None)
 
 
 def test_a_muon_checkpoint_resumed_with_adamw_is_refused_with_the_reason(tmp_path: Path) -> None:
