@@ -43,15 +43,18 @@ def _pieces(tokenizer, text: str) -> list[str]:
 
 
 def test_values_are_character_tokens_and_names_merge(tok):
-    """Digits and the characters of string literals are single tokens; names and ``==`` merge."""
-    text = "    y = s.upper() + 'deaf'\nassert f('return', 123) == 'RETURN'\n"
+    """Digits and the characters of string literals are single tokens; names, tags and the
+    punctuation between values (`` = ``, ``, ``, ``== ``) merge, but never inside a literal."""
+    text = "    y = s.upper() + 'deaf'\nassert f('return', 123) == 'R, E'\n"
     pieces = _pieces(tok, text)
     assert "".join(pieces) == text
-    assert {"upper", "assert", "    ", "=="} <= set(pieces)
+    assert {"upper", "assert", "    ", " = ", ", ", "== "} <= set(pieces)
     literal = pieces[pieces.index("'") + 1 : pieces.index("'") + 5]
     assert literal == ["d", "e", "a", "f"]
-    assert pieces[23:31] == ["'", "r", "e", "t", "u", "r", "n", "'"]  # a keyword in quotes
-    assert pieces[33:36] == ["1", "2", "3"]
+    assert pieces[19:27] == ["'", "r", "e", "t", "u", "r", "n", "'"]  # a keyword in quotes
+    assert pieces[28:31] == ["1", "2", "3"]
+    assert pieces[-7:-1] == ["'", "R", ",", " ", "E", "'"]  # punctuation inside a literal
+    assert _pieces(tok, "<trace>\n")[0] == "<trace>\n"
 
 
 def test_anchor_print_text_is_whole_pieces(tok):

@@ -82,7 +82,7 @@ class DataConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class SFTConfig:
-    steps: int = 1000
+    steps: int = 1250
     """optimizer steps of the SFT warm-up (0 = skip)"""
     batch_size: int = 32
     """sequences per step"""
