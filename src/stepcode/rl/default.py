@@ -8,11 +8,11 @@ Pipeline (all in ``rl.train.train``, configured by ``TrainConfig()``'s defaults,
    execution-aligned output-prediction tasks with at most two anchored hits per loop line
    (``first_k:2``); 100 held-out programs per level 1-3 from ``data.eval_seed`` (the same for
    every run seed), minus any pair seen in training;
-2. tokenizer + model: a byte-level BPE trained on the training prompts and targets whose merges
-   stay inside names, indentation, punctuation and the anchor ``print`` text (values are one token
-   per character), and a ~0.9 M-parameter Llama-style model from random init (saved, then reloaded
-   through the same ``load_policy`` path a hub id takes);
-3. SFT warm-up: 1000 steps x 32 sequences of cross-entropy on interpreter targets (``<trace>``
+2. tokenizer + model: a byte-level BPE trained on the training prompts and targets whose merges stay
+   inside names, tags, indentation, spaced punctuation and the anchor ``print`` text (values are one
+   token per character), and a ~0.9 M-parameter Llama-style model from random init (saved, then
+   reloaded through the same ``load_policy`` path a hub id takes);
+3. SFT warm-up: 1250 steps x 32 sequences of cross-entropy on interpreter targets (``<trace>``
    anchor states, then ``<answer>assert f(...) == value</answer>``) and, because this model has
    never seen Python, on the prompt tokens too (``sft.prompt_loss_weight`` auto); Muon (lr 0.005)
    on the hidden weight matrices and AdamW (lr 2.5e-3) on embeddings and norms
@@ -21,13 +21,20 @@ Pipeline (all in ``rl.train.train``, configured by ``TrainConfig()``'s defaults,
 5. greedy evaluation before and after by level (final/output accuracy, step accuracy, their gap),
    plots and ``report.html``.
 
-Measured end to end on 2 CPU cores (``time stepcode train``): 9 min 28 s; held-out level-1 output
-accuracy 0 % -> 56.4 % (step accuracy 60.2 %), levels 2 / 3: 10 / 0 %. One SFT step (32
-sequences, ~210 padded tokens) takes ~0.5 s and is compute-bound, so the warm-up gets ~8.3 of the
-9.5 minutes; a GRPO step takes ~1.3 s (reward ~6 % of it).
+Measured end to end on 2 CPU cores (``time stepcode train``): 9 min 6 s; held-out level-1 output
+accuracy 0 % -> 71.3 % (step accuracy 75.1 %), levels 2 / 3: 9 / 0 %. One SFT step (32
+sequences, ~170 padded tokens) takes ~0.4 s and is compute-bound, so the warm-up gets ~8.3 of the
+9 minutes; a GRPO step takes ~1 s (reward ~8 % of it, the policy now answers most tasks).
+The same run stopped after the warm-up (``--set grpo.steps=0``) scores 70.2 % (step 73.0 %): the
+20 GRPO steps add 1.1 / 2.1 points, within the noise (see ``benchmarks/ablation.py`` for the modes).
 
 What moved it (held-out level 1, n = 94, so +-5 points of accuracy is noise; the teacher-forced
 held-out loss on the completion is the steadier number):
+- merging the tags and the spaced punctuation in the tokenizer (``models.VALUE_SPLIT``; values
+  stay one character per token): 146 -> 109 tokens per example (the completion 58 -> 40), 1.23x
+  the SFT steps per second, and a lower held-out loss at equal steps (SFT only, step 500 of 900:
+  5.58 vs 6.26 nats per example); with 1,250 SFT steps in the time 1,000 took, the main job went
+  from 56.4 % to 71.3 % on level 1;
 - Muon instead of AdamW for the SFT (900 steps, SFT only): loss 0.245 -> 0.048, accuracy
   17 % -> 52 % (lr sweep in ``rl.optim``). With it the old GRPO lr 1e-4 undid a third of the
   warm-up (52.1 % -> 41.5 %); from that same checkpoint lr 3e-5 gave 54.3 %, 1e-5 56.4 % (60
@@ -35,16 +42,19 @@ held-out loss on the completion is the steadier number):
 - the reloaded tokenizer split text as trained (``models.load_tokenizer``; transformers loaded a
   qwen2 dir with Qwen's pre-tokenizer, so string values were cut ``f|ac|e``): 6.4 % -> 14.9 %;
 - prompt tokens in the loss (loss 0.29 -> 0.26) and AdamW lr 2.5e-3 (0.245) before Muon.
-No gain: batches of similar length (30 % less padding, 1.36x the steps per second, but worse at
-equal time: loss 0.113 after 1,400 Muon steps vs 0.088 after 900 random ones); packing several
-examples per row with block-diagonal attention (0.50 vs 0.55 s per step, 36 % vs 33 %, within the
-noise; not worth the code); AdamW lr 1e-2 for the embeddings beside Muon; 8 heads of 16 dims,
-RoPE theta 500, warmup-stable-decay, batch 16 x 1600 or 64 x 400 (all with AdamW); bf16
-autocast on CPU (~6 % faster, twice the memory). The issue's 60 % on level 1 is not reached:
-the held-out loss is still falling when the budget ends. By operation (level 1, final model):
-``[::-1]`` 2 of 12 right, ``sum`` 3/9, ``sorted`` 2/5, ``*`` 7/14, slices 12/24, ``.lower()``
-9/12, ``.upper()`` 6/7; copying the input into the answer, wrong in most failures before Muon, is
-now nearly always right.
+No gain (SFT only, step 500 of 900, same data): zero-initialised ``o_proj``/``down_proj`` (held-out
+loss 0.143 vs 0.101 nats/token); ReLU^2 instead of SwiGLU (10.2 vs 5.6 nats per example);
+``torch.compile`` (8-12 % faster steps, ~12 s to compile each new padded length). Before the
+tokenizer change: batches of similar length (30 % less padding, 1.36x the steps per second, but
+worse at equal time: loss 0.113 after 1,400 Muon steps vs 0.088 after 900 random ones); packing
+several examples per row with block-diagonal attention (0.50 vs 0.55 s per step, 36 % vs 33 %,
+within the noise; not worth the code); AdamW lr 1e-2 for the embeddings beside Muon; 8 heads of 16
+dims, RoPE theta 500, warmup-stable-decay, batch 16 x 1600 or 64 x 400 (all with AdamW); bf16
+autocast on CPU (~6 % faster, twice the memory).
+
+By operation (level 1, final model of a 71.3 % run): ``len`` 10 of 10 right, ``.upper()`` 7/7,
+slices 18/24, ``[::-1]`` 8/12 (2/12 before the tokenizer change), ``.lower()`` 9/12, ``sorted`` 3/5,
+``*`` 6/14 (string repetition), ``sum`` 3/9: repetition and sums are what is left.
 
 Not done here: anything beyond the one-process CPU/GPU trainer (multi-GPU goes through
 ``rl.verl_adapter``).

@@ -1,16 +1,17 @@
 """The SFT optimizer: AdamW, or Muon on the hidden weight matrices with AdamW on the rest.
 
 Muon (``torch.optim.Muon``: momentum, then each 2-D update orthogonalised by Newton-Schulz) trains
-the tiny model built from scratch far faster per step than AdamW. Measured on the embedded
-default's data, SFT only, 900 steps x 32, held-out level 1 (n = 94, so +-5 points is noise;
-completion loss in nats/token, then greedy output accuracy): Muon lr 0.02: 0.088 / 33 %; 0.01:
-0.064 / 47 %; 0.005: 0.048 / 52 % (the default); 0.0025 and 0.04 were far behind at step 500
-(0.24, 0.44 vs 0.10) and were stopped. AdamW, the previous default (lr 2.5e-3, tuned): 0.245 /
-17 % after 800 steps. An update costs about what AdamW's does here (~0.5 s per step either way).
-Muon only takes matrices, so the embeddings, the (tied) output head and the norms stay on AdamW at
-``sft.lr`` (1e-2 instead of 2.5e-3 made no difference at step 500), as in Muon's reference recipe.
-A pretrained model keeps AdamW (``sft.optimizer: auto``): the paper fine-tunes with AdamW, and
-Muon on AdamW-trained weights is not measured here.
+the tiny model built from scratch far faster per step than AdamW. Measured on the embedded default's
+data (with the tokenizer before ``models.VALUE_SPLIT`` merged tags and punctuation), SFT only, 900
+steps x 32, held-out level 1 (n = 94, so +-5 points is noise; completion loss in nats/token, then
+greedy output accuracy): Muon lr 0.02: 0.088 / 33 %; 0.01: 0.064 / 47 %; 0.005: 0.048 / 52 % (the
+default); 0.0025 and 0.04 were far behind at step 500 (0.24, 0.44 vs 0.10) and were stopped. AdamW,
+the previous default (lr 2.5e-3, tuned): 0.245 / 17 % after 800 steps. An update costs about what
+AdamW's does here (~0.5 s per step either way). Muon only takes matrices, so the embeddings, the
+(tied) output head and the norms stay on AdamW at ``sft.lr`` (1e-2 instead of 2.5e-3 made no
+difference at step 500), as in Muon's reference recipe. A pretrained model keeps AdamW
+(``sft.optimizer: auto``): the paper fine-tunes with AdamW, and Muon on AdamW-trained weights is not
+measured here.
 
 ``build_sft_optimizer`` returns an object with the optimizer interface the trainer and the
 checkpoint use (``step``, ``zero_grad``, ``param_groups``, ``state_dict``, ``load_state_dict``)
