@@ -182,7 +182,7 @@ def score_response(
     """
     from stepcode.rewards import parse_completion, score_completion
     from stepcode.rl.segment import segment_completion
-    from stepcode.rollout.generate import detokenize
+    from stepcode.rollout.detokenize import detokenize
 
     eos = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
     text, offsets = detokenize(tokenizer, response_ids, eos)

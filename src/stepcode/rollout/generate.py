@@ -24,12 +24,9 @@ penalties, speculative decoding. Stop-string text is cut from ``completion`` but
 
 from __future__ import annotations
 
-import codecs
-import contextlib
 import functools
 import hashlib
 import logging
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +34,7 @@ from typing import Any
 import torch
 
 from stepcode.errors import ConfigError
+from stepcode.rollout.detokenize import TokenStream, piece_table
 from stepcode.types import Rollout, Task
 
 log = logging.getLogger(__name__)
@@ -129,7 +127,7 @@ def sample_group(
     if empty:
         raise ConfigError(f"tasks with an empty prompt cannot be sampled: {empty[:5]}")
     eos = _eos_ids(model, tokenizer)
-    pieces = _piece_table(tokenizer)
+    pieces = piece_table(tokenizer)
     was_training = model.training
     model.eval()
     out: list[Rollout] = []
@@ -139,7 +137,7 @@ def sample_group(
             rows = [(b, g) for b in chunk for g in range(group_size)]
             row_seeds = [seeds[b * group_size + g] for b, g in rows] if seeds is not None else None
             uniforms = _draw_uniforms(len(rows), cfg.max_new_tokens, row_seeds, generator)
-            streams = [_Stream(tokenizer, pieces, eos, cfg.stop) for _ in rows]
+            streams = [TokenStream(tokenizer, pieces, eos, cfg.stop) for _ in rows]
             _decode(model, [prompt_ids[b] for b in chunk], group_size, cfg, streams, uniforms)
             for (b, g), s in zip(rows, streams, strict=True):
                 out.append(s.to_rollout(tasks[b].task_id, g, rendered[b][0], prompt_ids[b]))
@@ -148,27 +146,13 @@ def sample_group(
     return out
 
 
-def detokenize(
-    tokenizer: Any, ids: Sequence[int], eos_ids: Sequence[int] = ()
-) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """Text of ``ids`` (special tokens dropped, stops at the first of ``eos_ids``) and the char span
-    of every token, by the same incremental rule ``sample_group`` uses. For completions produced
-    elsewhere (vLLM, verl rollouts)."""
-    stream = _Stream(tokenizer, _piece_table(tokenizer), frozenset(eos_ids), ())
-    for token in ids:
-        if stream.push(int(token)):
-            break
-    stream.finish("length")
-    return stream.text, tuple(stream.offsets)
-
-
 @torch.no_grad()
 def _decode(
     model: Any,
     prompts: list[list[int]],
     G: int,
     cfg: SamplingConfig,
-    streams: list[_Stream],
+    streams: list[TokenStream],
     uniforms: torch.Tensor,
 ) -> None:
     """Prefill ``B`` prompts once, repeat the cache ``G`` times, decode until every row is done."""
@@ -295,59 +279,6 @@ def _eos_ids(model: Any, tokenizer: Any) -> frozenset[int]:
     return frozenset(ids)
 
 
-_PIECES: weakref.WeakKeyDictionary[Any, list[bytes] | None] = weakref.WeakKeyDictionary()
-
-
-def _piece_table(tokenizer: Any) -> list[bytes] | None:
-    """Bytes of every token id for byte-level BPE tokenizers (special tokens -> b""), else None.
-
-    Cached per tokenizer object (a pure function of the tokenizer; ~0.5 s for a 150k vocabulary).
-    """
-    try:
-        return _PIECES[tokenizer]
-    except (KeyError, TypeError):
-        pass
-    table = _build_piece_table(tokenizer)
-    with contextlib.suppress(TypeError):  # not weak-referenceable: no cache
-        _PIECES[tokenizer] = table
-    return table
-
-
-def _build_piece_table(tokenizer: Any) -> list[bytes] | None:
-    from tokenizers import decoders
-
-    backend = getattr(tokenizer, "backend_tokenizer", None)
-    if backend is None or not isinstance(backend.decoder, decoders.ByteLevel):
-        return None
-    byte_of = {ch: b for b, ch in _bytes_to_unicode().items()}
-    special = set(tokenizer.all_special_ids)
-    added = {i: t.content for i, t in tokenizer.added_tokens_decoder.items()}
-    table: list[bytes] = []
-    for i, tok in enumerate(tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))):
-        if i in special:
-            table.append(b"")
-        elif i in added:
-            table.append(added[i].encode())
-        elif tok is not None and all(c in byte_of for c in tok):
-            table.append(bytes(byte_of[c] for c in tok))
-        else:
-            table.append(tokenizer.decode([i]).encode())
-    return table
-
-
-def _bytes_to_unicode() -> dict[int, str]:
-    """GPT-2's reversible byte <-> printable-char map used by byte-level BPE."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
-    cs = list(bs)
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return {b: chr(c) for b, c in zip(bs, cs, strict=True)}
-
-
 @functools.cache
 def _buffered_layer_type() -> type:
     """The buffered ``DynamicLayer`` subclass, defined on first use (no import-time transformers)."""
@@ -401,81 +332,3 @@ def _buffered_layer_type() -> type:
             self._views()
 
     return BufferedLayer
-
-
-class _Stream:
-    """Incremental detokenisation of one completion: text, per-token char spans, stop handling."""
-
-    def __init__(
-        self, tokenizer: Any, pieces: list[bytes] | None, eos: frozenset[int], stop: tuple[str, ...]
-    ) -> None:
-        self.tokenizer, self.pieces, self.eos, self.stop = tokenizer, pieces, eos, stop
-        self.ids: list[int] = []
-        self.offsets: list[tuple[int, int]] = []
-        self.text = ""
-        self.reason: str | None = None
-        self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._prefix = self._read = 0  # window for tokenizers without a byte table
-        self._cut: int | None = None
-
-    def push(self, token: int) -> bool:
-        """Append one sampled token; True when the completion is finished."""
-        self.ids.append(token)
-        start = len(self.text)
-        if token in self.eos:
-            self.offsets.append((start, start))
-            self.finish("stop")
-            return True
-        self.text += self._piece(token)
-        self.offsets.append((start, len(self.text)))
-        if self.stop:
-            window = max(len(s) for s in self.stop) + (len(self.text) - start)
-            tail_from = max(0, len(self.text) - window)
-            hits = [i for s in self.stop if (i := self.text.find(s, tail_from)) >= 0]
-            if hits:
-                self._cut = min(hits)
-                self.finish("stop")
-                return True
-        return False
-
-    def _piece(self, token: int) -> str:
-        if self.pieces is not None:
-            raw = self.pieces[token] if 0 <= token < len(self.pieces) else b""
-            return self._utf8.decode(raw)
-        prefix = self.tokenizer.decode(
-            self.ids[self._prefix : self._read], skip_special_tokens=True
-        )
-        full = self.tokenizer.decode(self.ids[self._prefix :], skip_special_tokens=True)
-        if len(full) > len(prefix) and not full.endswith("\ufffd"):
-            self._prefix, self._read = self._read, len(self.ids)
-            return full[len(prefix) :]
-        return ""
-
-    def finish(self, reason: str) -> None:
-        if self.reason is not None:
-            return
-        self.reason = reason
-        if self.pieces is not None:
-            tail = self._utf8.decode(b"", final=True)
-            if tail and self.offsets:
-                self.text += tail
-                s, _ = self.offsets[-1]
-                self.offsets[-1] = (s, len(self.text))
-        if self._cut is not None:
-            cut = self._cut
-            self.text = self.text[:cut]
-            self.offsets = [(min(s, cut), min(e, cut)) for s, e in self.offsets]
-
-    def to_rollout(
-        self, task_id: str, sample_idx: int, prompt: str, prompt_ids: list[int]
-    ) -> Rollout:
-        return Rollout(
-            task_id=task_id,
-            sample_idx=sample_idx,
-            prompt=prompt,
-            completion=self.text,
-            prompt_ids=tuple(prompt_ids),
-            completion_ids=tuple(self.ids),
-            completion_offsets=tuple(self.offsets),
-            finish_reason=self.reason or "length",
-        )

@@ -147,7 +147,7 @@ def test_inverse_cdf_sampling_follows_top_k_top_p_distributions():
 
 
 def test_detokenize_matches_sampled_offsets(policy):
-    from stepcode.rollout.generate import detokenize
+    from stepcode.rollout.detokenize import detokenize
 
     model, tok = policy
     for r in sample_group(
