@@ -23,9 +23,7 @@ from stepcode.errors import ConfigError
 C = TypeVar("C")
 
 
-def load_config(
-    cls: type[C], path: str | Path | None = None, overrides: Sequence[str] = ()
-) -> C:
+def load_config(cls: type[C], path: str | Path | None = None, overrides: Sequence[str] = ()) -> C:
     """Build ``cls`` from an optional YAML file plus ``key.sub=value`` overrides."""
     raw: dict[str, Any] = {}
     if path is not None:
