@@ -50,11 +50,10 @@ class Chain:
         return {"parts": [p.state_dict() for p in self.parts]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        if len(state.get("parts", ())) != len(self.parts):  # restore() says what to do
-            raise ValueError(
-                f"{len(state.get('parts', ()))} optimizer parts, not {len(self.parts)}"
-            )
-        for p, s in zip(self.parts, state["parts"], strict=True):
+        parts = state.get("parts", ())
+        if len(parts) != len(self.parts):  # restore() says what to do
+            raise ValueError(f"{len(parts)} optimizer parts, not {len(self.parts)}")
+        for p, s in zip(self.parts, parts, strict=True):
             p.load_state_dict(s)
 
 
