@@ -6,10 +6,19 @@ Layout used by training (and produced by ``pack_rollouts``): each row is the pro
 positions ``rollout.generate`` sampled with, so ``token_logprobs`` on the sampling weights
 reproduces the sampling log-probs up to float noise.
 
-Memory: the ``[N, L, V]`` logits are never held at once. The backbone's last hidden states are
-projected through the output embedding in chunks of ``chunk_rows`` rows, each chunk reduced to
+Rows that share a prompt (the G samples of a task) share its forward pass: the distinct prompts
+run once with a KV cache, the cache rows are gathered for the ``N`` rows (an index, so gradients
+from every sample add up in the prompt's activations) and the completions run on top of it. The
+result and its gradients equal the full-row forward up to float rounding, with the prompt tokens
+computed ``U`` instead of ``N`` times (``U`` distinct prompts); caches other than transformers'
+plain ``DynamicLayer`` take the full-row path.
+
+Memory: ``[N, L, V]`` logits larger than ``LOGITS_BUDGET`` floats are never held at once. The
+backbone's last hidden states are then projected through the output embedding in chunks of
+``chunk_rows`` rows (by default as many as fit the budget, at least one), each chunk reduced to
 ``gather - logsumexp`` and (when grad is on) recomputed in backward via activation checkpointing,
-so peak extra memory is ``chunk_rows * L * V`` floats. Models without ``get_output_embeddings`` (or
+so peak extra memory is ``chunk_rows * L * V`` floats. Logits that fit are projected at once and
+kept for backward (recomputing them would cost time and save nothing that matters). Models without ``get_output_embeddings`` (or
 with logit soft-capping) take the plain ``model(...).logits`` path.
 """
 
@@ -23,6 +32,9 @@ import torch
 from torch.utils.checkpoint import checkpoint
 
 from stepcode.types import Rollout
+
+LOGITS_BUDGET = 2**25
+"""floats of ``[rows, L, V]`` logits held at once (128 MiB in float32)"""
 
 
 @dataclass(frozen=True)
@@ -86,7 +98,7 @@ def token_logprobs(
     completion_mask: torch.Tensor,
     *,
     temperature: float = 1.0,
-    chunk_rows: int = 4,
+    chunk_rows: int | None = None,
 ) -> torch.Tensor:
     """Log-prob of each completion token under ``model``.
 
@@ -96,44 +108,107 @@ def token_logprobs(
         attention_mask: ``[N, P + L]`` (1 = real token).
         completion_mask: ``[N, L]`` bool.
         temperature: logits are divided by it (match the sampling temperature; 0 means 1).
-        chunk_rows: rows projected to the vocabulary at a time.
+        chunk_rows: rows projected to the vocabulary at a time (None: all rows when the logits
+            fit ``LOGITS_BUDGET`` floats, else as many as fit, at least one).
 
     Returns:
         ``[N, L]`` float32, 0 where ``completion_mask`` is False. Differentiable when grad is on.
     """
     L = completion_mask.shape[1]
     temp = temperature if temperature > 0 else 1.0
-    positions = position_ids_from(attention_mask)
     targets = input_ids[:, -L:]  # [N, L]
     head = _output_head(model)
     if head is None:
         out = model(
             input_ids=input_ids,
             attention_mask=attention_mask,
-            position_ids=positions,
+            position_ids=position_ids_from(attention_mask),
             use_cache=False,
             logits_to_keep=L + 1,
         )
         logits = out.logits[:, :-1, :]  # [N, L, V]: position t predicts token t + 1
         lp = _gather_logprobs(logits, targets, temp)
     else:
-        backbone = model.get_decoder()
-        hidden = backbone(
-            input_ids=input_ids,
-            attention_mask=attention_mask,
-            position_ids=positions,
-            use_cache=False,
-        ).last_hidden_state[:, -L - 1 : -1, :]  # [N, L, H]
+        hidden = _completion_hidden(model.get_decoder(), input_ids, attention_mask, L)
         parts = []
-        for start in range(0, hidden.shape[0], max(1, chunk_rows)):
-            h = hidden[start : start + chunk_rows]
-            t = targets[start : start + chunk_rows]
-            if torch.is_grad_enabled() and h.requires_grad:
+        N = hidden.shape[0]
+        rows = chunk_rows or max(1, LOGITS_BUDGET // max(1, L * _vocab_size(model, head)))
+        for start in range(0, N, max(1, rows)):
+            h = hidden[start : start + rows]
+            t = targets[start : start + rows]
+            if rows < N and torch.is_grad_enabled() and h.requires_grad:
                 parts.append(checkpoint(_project_logprobs, head, h, t, temp, use_reentrant=False))
             else:
                 parts.append(_project_logprobs(head, h, t, temp))
         lp = torch.cat(parts, dim=0)
     return torch.where(completion_mask, lp, torch.zeros_like(lp))
+
+
+def _completion_hidden(
+    backbone: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, L: int
+) -> torch.Tensor:
+    """``[N, L, H]``: the last hidden state at the positions that predict the completion tokens
+    (the last prompt column, then completion columns ``0 .. L - 2``)."""
+    P = input_ids.shape[1] - L
+    positions = position_ids_from(attention_mask)
+    # transformers turns the cache off under gradient checkpointing: run full rows then.
+    if P > 0 and not getattr(backbone, "gradient_checkpointing", False):
+        prompts = torch.cat([input_ids[:, :P], attention_mask[:, :P].to(input_ids.dtype)], dim=1)
+        distinct, row_prompt = torch.unique(prompts, dim=0, return_inverse=True)  # [U, 2P], [N]
+        if len(distinct) < len(prompts):
+            shared = _shared_prompt_hidden(
+                backbone, distinct, row_prompt, input_ids, attention_mask
+            )
+            if shared is not None:
+                return shared
+    full = backbone(
+        input_ids=input_ids, attention_mask=attention_mask, position_ids=positions, use_cache=False
+    )
+    return full.last_hidden_state[:, -L - 1 : -1, :]
+
+
+def _shared_prompt_hidden(
+    backbone: Any,
+    distinct: torch.Tensor,
+    row_prompt: torch.Tensor,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+) -> torch.Tensor | None:
+    """The ``_completion_hidden`` result with each distinct prompt run once; None when the
+    backbone's cache is not made of plain ``DynamicLayer``s (the caller runs full rows)."""
+    from transformers.cache_utils import DynamicLayer
+
+    P = distinct.shape[1] // 2
+    prompt_ids, prompt_mask = distinct[:, :P], distinct[:, P:].to(attention_mask.dtype)
+    out = backbone(
+        input_ids=prompt_ids,
+        attention_mask=prompt_mask,
+        position_ids=position_ids_from(prompt_mask),
+        use_cache=True,
+    )
+    cache = out.past_key_values
+    layers = getattr(cache, "layers", None)
+    if not isinstance(layers, list) or any(type(layer) is not DynamicLayer for layer in layers):
+        return None
+    cache.batch_select_indices(row_prompt)  # [U, ...] -> [N, ...], differentiable gather
+    rest = backbone(
+        input_ids=input_ids[:, P:],
+        attention_mask=attention_mask,
+        position_ids=position_ids_from(attention_mask)[:, P:],
+        past_key_values=cache,
+        use_cache=True,
+    ).last_hidden_state  # [N, L, H]
+    first = out.last_hidden_state[row_prompt, -1:, :]  # [N, 1, H]: predicts completion token 0
+    return torch.cat([first, rest[:, :-1, :]], dim=1)
+
+
+def _vocab_size(model: Any, head: Any) -> int:
+    """Columns of the logits (from the head, else the config; 2**18 when neither says)."""
+    config = getattr(model, "config", None)
+    for n in (getattr(head, "out_features", None), getattr(config, "vocab_size", None)):
+        if isinstance(n, int) and n > 0:
+            return n
+    return 2**18
 
 
 def _output_head(model: Any) -> Any:

@@ -3,10 +3,11 @@
 ``sample_group`` renders each task's prompt (chat template when the task has messages and the
 tokenizer has a template), prefills each prompt ONCE, copies its KV cache G times
 (``DynamicCache.batch_repeat_interleave``) and decodes all ``B * G`` rows token by token with the
-cache. Finished rows are dropped from the batch (``batch_select_indices``), so short completions
-stop costing compute. Each row stops at an EOS id or at a stop string; the completion text is
-detokenised incrementally and every token gets its char span in the text
-(``Rollout.completion_offsets``), which ``rl.segment`` uses to map trace lines to tokens.
+cache. Finished rows are dropped from the batch (``batch_select_indices``) once a quarter of the
+rows has finished, so short completions stop costing compute. Each row stops at an EOS id or at a
+stop string; the completion text is detokenised incrementally and every token gets its char span
+in the text (``Rollout.completion_offsets``), which ``rl.segment`` uses to map trace lines to
+tokens.
 
 Randomness comes only from the arguments: ``seeds`` (one per row, e.g. from ``derive_seed(run_seed,
 step, task_idx, sample_idx)``, so a sample does not depend on its batch-mates' RNG draws) or one
@@ -177,14 +178,19 @@ def _decode(
     attn = attn.repeat_interleave(G, dim=0)
     next_pos = pos[:, -1:].repeat_interleave(G, dim=0) + 1  # [N, 1]
     uniforms = uniforms.to(device)  # [N, max_new_tokens]
-    active = list(range(len(streams)))
+    active = list(range(len(streams)))  # the stream of each batch row, finished ones included
     rows = torch.arange(len(streams), device=device)
     for t in range(cfg.max_new_tokens):
         tokens = _sample_next(logits, cfg, uniforms[rows, t])  # [n]
-        keep = [j for j, r in enumerate(active) if not streams[r].push(int(tokens[j]))]
+        for r, token in zip(active, tokens.tolist(), strict=True):
+            if streams[r].reason is None:
+                streams[r].push(token)
+        keep = [j for j, r in enumerate(active) if streams[r].reason is None]
         if not keep or t == cfg.max_new_tokens - 1:
             break
-        if len(keep) < len(active):
+        # Dropping finished rows copies the whole cache, while a finished row costs little more
+        # than its share of one step (decoding is overhead-bound): drop them a quarter at a time.
+        if len(keep) <= len(active) * 3 // 4:
             idx = torch.tensor(keep, device=device)
             cache.batch_select_indices(idx)
             attn, next_pos, tokens, rows = attn[idx], next_pos[idx], tokens[idx], rows[idx]
@@ -200,7 +206,7 @@ def _decode(
         logits = out.logits[:, -1, :]
         next_pos = next_pos + 1
     for r in active:
-        streams[r].finish("length")
+        streams[r].finish("length")  # a no-op on rows that already finished
 
 
 def _preallocate(cache: Any, capacity: int) -> None:
