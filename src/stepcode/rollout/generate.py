@@ -36,6 +36,7 @@ import torch
 
 from stepcode.errors import ConfigError
 from stepcode.rollout.detokenize import TokenStream, piece_table
+from stepcode.rollout.llama_step import LlamaStep
 from stepcode.types import Rollout, Task
 
 log = logging.getLogger(__name__)
@@ -174,6 +175,7 @@ def _decode(
     cache = out.past_key_values
     cache.batch_repeat_interleave(G)
     _preallocate(cache, P + cfg.max_new_tokens)
+    fused = LlamaStep.build(model, cache)  # None: not a Llama/Qwen2 it reproduces
     logits = out.logits[:, -1, :].repeat_interleave(G, dim=0)  # [N, V]
     attn = attn.repeat_interleave(G, dim=0)
     next_pos = pos[:, -1:].repeat_interleave(G, dim=0) + 1  # [N, 1]
@@ -196,14 +198,17 @@ def _decode(
             attn, next_pos, tokens, rows = attn[idx], next_pos[idx], tokens[idx], rows[idx]
             active = [active[j] for j in keep]
         attn = torch.cat([attn, attn.new_ones((len(active), 1))], dim=1)
-        out = model(
-            input_ids=tokens[:, None],
-            attention_mask=attn,
-            position_ids=next_pos,
-            past_key_values=cache,
-            use_cache=True,
-        )
-        logits = out.logits[:, -1, :]
+        if fused is not None:
+            logits = fused(tokens, attn, next_pos)
+        else:
+            out = model(
+                input_ids=tokens[:, None],
+                attention_mask=attn,
+                position_ids=next_pos,
+                past_key_values=cache,
+                use_cache=True,
+            )
+            logits = out.logits[:, -1, :]
         next_pos = next_pos + 1
     for r in active:
         streams[r].finish("length")  # a no-op on rows that already finished
