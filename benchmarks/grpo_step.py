@@ -7,12 +7,14 @@ completions of at most ``--max-new`` tokens at temperature 1, score them with th
 take one AdamW step with the token-level PPO-clip loss (no KL, one update per generation, so the old
 log-probs are the detached current ones on both sides). We report completion tokens per second of
 the whole step (sampling + reward + loss + backward + optimizer), the ratio, and the share of the
-stepcode step spent in the reward (target < 10 %).
+stepcode step spent in the reward (target < 10 %). Our ``--steps`` steps run half before and half
+after TRL's (the machine's speed drifts by 10-20 % over a minute on a shared VM).
 
 The tasks are the main job's (synthesized level-1 programs, execution-aligned prompts) and the
 reward is stepcode's verifier (``stepcode.rewards.score_batch``, execution in the sandbox) on both
-sides. The reward share is printed twice: on the sampled completions, and with the batch's gold
-completions (every one parses and runs: the most reward work a trained policy can cause).
+sides. The reward share is printed twice: on the sampled completions, and with ``tasks x group``
+gold completions of as many different tasks (every one parses and runs a distinct check: the most
+reward work a trained policy can cause, since equal checks in a batch run once).
 TRL is imported lazily; if it is missing the TRL column says why.
 """
 
@@ -136,7 +138,9 @@ def _rate(rows: list[dict[str, float]]) -> float:
     return sum(r["tokens"] for r in rows) / sum(r["time"] for r in rows) if rows else float("nan")
 
 
-def print_report(ours: list[dict], theirs: list[dict], trl_note: str, gold_reward_s: float) -> None:
+def print_report(
+    ours: list[dict], theirs: list[dict], trl_note: str, gold_reward_s: float, half: int
+) -> None:
     step_s = sum(r["time"] for r in ours) / len(ours)
     reward_s = sum(r["reward"] for r in ours) / len(ours)
     sample_share = sum(r["sample"] for r in ours) / sum(r["time"] for r in ours)
@@ -148,11 +152,13 @@ def print_report(ours: list[dict], theirs: list[dict], trl_note: str, gold_rewar
                 f"{statistics.mean(r['tokens'] for r in rows):>13.0f}{_rate(rows):>11.0f}"
             )
     if theirs:
+        halves = f"{_rate(ours[:half]):.0f} before trl, {_rate(ours[half:]):.0f} after"
+        print(f"stepcode tokens/s by half: {halves}")
         print(f"\nspeed-up stepcode / trl: {_rate(ours) / _rate(theirs):.2f}x (target >= 2x)")
     else:
         print(f"trl: could not run: {trl_note}")
-    # A random-init policy rarely writes a parseable answer, so its reward is cheap; the gold
-    # completions of the same batch all parse and run: the worst case a trained policy reaches.
+    # A random-init policy rarely writes a parseable answer, so its reward is cheap; gold
+    # completions of distinct tasks all parse and run distinct checks: the worst case.
     worst = gold_reward_s / (step_s - reward_s + gold_reward_s)
     print(
         f"stepcode step time in reward: {100 * reward_s / step_s:.1f}% on the sampled completions, "
@@ -171,7 +177,7 @@ def main() -> None:
     a = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
     torch.manual_seed(0)
-    corpus = make_tasks(max(400, a.tasks))  # the tokenizer's training texts; the batch is its head
+    corpus = make_tasks(max(400, a.tasks * a.group))  # the tokenizer's training texts; the batch is its head
     tasks = corpus[: a.tasks]
     tok = train_tokenizer([t.prompt + sft_target(t) for t in corpus], vocab_size=512)
     lr = 1e-4
@@ -183,8 +189,11 @@ def main() -> None:
     model = build_tiny_model(tok, size=a.size, seed=0)
     opt = torch.optim.AdamW(model.parameters(), lr=lr)
     cfg = SamplingConfig(max_new_tokens=a.max_new, temperature=1.0, chat=False)
-    ours = [stepcode_step(model, opt, tok, tasks, a.group, cfg, s) for s in range(a.steps + 1)][1:]
-    rows = [t for t in tasks for _ in range(a.group)]
+    # Our steps run in two halves, before and after TRL's, so that a slow spell of this shared
+    # machine weighs on both sides of the ratio (step 0 is the warm-up).
+    half = max(1, a.steps // 2)
+    ours = [stepcode_step(model, opt, tok, tasks, a.group, cfg, s) for s in range(half + 1)][1:]
+    rows = corpus[: a.tasks * a.group]  # distinct tasks: no two checks are equal
     gold = [sft_target(t) for t in rows]
     gold_rewards, gold_s = timed_reward(rows, gold)
     assert all(r.outcome == 1.0 for r in gold_rewards), "gold completions must verify"
@@ -197,7 +206,9 @@ def main() -> None:
     except Exception as exc:  # report exactly why TRL could not run, keep our numbers
         theirs, trl_note = [], f"{type(exc).__name__}: {exc}"
 
-    print_report(ours, theirs, trl_note, gold_s)
+    after = range(half + 1, a.steps + 1)
+    ours += [stepcode_step(model, opt, tok, tasks, a.group, cfg, s) for s in after]
+    print_report(ours, theirs, trl_note, gold_s, half)
 
 
 if __name__ == "__main__":

@@ -106,10 +106,15 @@ def verdict_of(run: RawRun) -> Verdict:
 
 
 def run_checks(items: Sequence[Job | Verdict]) -> list[Verdict]:
-    """Run the jobs among ``items`` in one pooled batch; Verdicts pass through."""
-    jobs = [i for i in items if isinstance(i, Job)]
-    done = iter(run_jobs(jobs)) if jobs else iter(())
-    return [verdict_of(next(done)) if isinstance(i, Job) else i for i in items]
+    """Run the distinct jobs among ``items`` in one pooled batch; Verdicts pass through.
+
+    Equal jobs (the G samples of a task that predict the same value) run once and share the
+    verdict, so agreeing samples cost one execution and always score alike.
+    """
+    jobs = list(dict.fromkeys(i for i in items if isinstance(i, Job)))
+    runs = run_jobs(jobs) if jobs else []
+    verdicts = {job: verdict_of(run) for job, run in zip(jobs, runs, strict=True)}
+    return [verdicts[i] if isinstance(i, Job) else i for i in items]
 
 
 def verify_output(

@@ -145,3 +145,22 @@ def test_cruxeval_gold_both_directions(cruxeval_path) -> None:
         r["id"] for r, o, i in zip(rows, outs, ins, strict=True) if not (o.correct and i.correct)
     ]
     assert bad == []
+
+
+def test_equal_checks_in_a_batch_run_once_and_keep_their_order(monkeypatch):
+    """The G samples of a task that predict the same value cost one execution."""
+    import stepcode.rewards.verify as verify_mod
+
+    ran = []
+    real = verify_mod.run_jobs
+
+    def counting(jobs):
+        ran.append(len(jobs))
+        return real(jobs)
+
+    monkeypatch.setattr(verify_mod, "run_jobs", counting)
+    items = [(INC, "1", "2"), (INC, "1", "3"), (INC, "1", "2"), (IDENT, "1", "2"), (INC, "1", "2")]
+    verdicts = verify_outputs(items)
+    assert ran == [3]  # three distinct (program, input, prediction) checks
+    assert [v.correct for v in verdicts] == [True, False, True, False, True]
+    assert verdicts[0] == verdicts[2] == verdicts[4]
