@@ -18,8 +18,9 @@ backbone's last hidden states are then projected through the output embedding in
 ``chunk_rows`` rows (by default as many as fit the budget, at least one), each chunk reduced to
 ``gather - logsumexp`` and (when grad is on) recomputed in backward via activation checkpointing,
 so peak extra memory is ``chunk_rows * L * V`` floats. Logits that fit are projected at once and
-kept for backward (recomputing them would cost time and save nothing that matters). Models without ``get_output_embeddings`` (or
-with logit soft-capping) take the plain ``model(...).logits`` path.
+kept for backward (recomputing them would cost time and save nothing that matters). Models
+without ``get_output_embeddings`` (or with logit soft-capping) take the plain ``model(...).logits``
+path.
 """
 
 from __future__ import annotations
@@ -150,7 +151,6 @@ def _completion_hidden(
     """``[N, L, H]``: the last hidden state at the positions that predict the completion tokens
     (the last prompt column, then completion columns ``0 .. L - 2``)."""
     P = input_ids.shape[1] - L
-    positions = position_ids_from(attention_mask)
     # transformers turns the cache off under gradient checkpointing: run full rows then.
     if P > 0 and not getattr(backbone, "gradient_checkpointing", False):
         prompts = torch.cat([input_ids[:, :P], attention_mask[:, :P].to(input_ids.dtype)], dim=1)
@@ -162,7 +162,10 @@ def _completion_hidden(
             if shared is not None:
                 return shared
     full = backbone(
-        input_ids=input_ids, attention_mask=attention_mask, position_ids=positions, use_cache=False
+        input_ids=input_ids,
+        attention_mask=attention_mask,
+        position_ids=position_ids_from(attention_mask),
+        use_cache=False,
     )
     return full.last_hidden_state[:, -L - 1 : -1, :]
 

@@ -4,10 +4,11 @@
 tokenizer has a template), prefills each prompt ONCE, copies its KV cache G times
 (``DynamicCache.batch_repeat_interleave``) and decodes all ``B * G`` rows token by token with the
 cache. Finished rows are dropped from the batch (``batch_select_indices``) once a quarter of the
-rows has finished, so short completions stop costing compute. Each row stops at an EOS id or at a
-stop string; the completion text is detokenised incrementally and every token gets its char span
-in the text (``Rollout.completion_offsets``), which ``rl.segment`` uses to map trace lines to
-tokens.
+rows has finished, so short completions stop costing compute. Llama and Qwen2 models in float32
+take each decode step through ``rollout.llama_step`` (the same logits in fewer ops), any other
+model through ``model(...)``. Each row stops at an EOS id or at a stop string; the completion text
+is detokenised incrementally and every token gets its char span in the text
+(``Rollout.completion_offsets``), which ``rl.segment`` uses to map trace lines to tokens.
 
 Randomness comes only from the arguments: ``seeds`` (one per row, e.g. from ``derive_seed(run_seed,
 step, task_idx, sample_idx)``, so a sample does not depend on its batch-mates' RNG draws) or one
