@@ -177,7 +177,8 @@ def main() -> None:
     a = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
     torch.manual_seed(0)
-    corpus = make_tasks(max(400, a.tasks * a.group))  # the tokenizer's training texts; the batch is its head
+    # the tokenizer's training texts; the batch is its head, the gold rows its first tasks x group
+    corpus = make_tasks(max(400, a.tasks * a.group))
     tasks = corpus[: a.tasks]
     tok = train_tokenizer([t.prompt + sft_target(t) for t in corpus], vocab_size=512)
     lr = 1e-4

@@ -87,7 +87,7 @@ class LlamaStep:
 
 
 def _rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """RoPE as Llama and Qwen2 apply it (``apply_rotary_pos_emb``): ``x * cos + rotate_half(x) * sin``."""
+    """RoPE as Llama and Qwen2's ``apply_rotary_pos_emb``: ``x * cos + rotate_half(x) * sin``."""
     half = x.shape[-1] // 2
     return x * cos + torch.cat((-x[..., half:], x[..., :half]), dim=-1) * sin
 
@@ -119,8 +119,7 @@ def _fuse(layer: Any) -> dict[str, Any] | None:
         return None
 
     def cat(mods: list[Any]) -> tuple[torch.Tensor, torch.Tensor | None]:
-        biases = [m.bias for m in mods]
-        if all(b is None for b in biases):
+        if all(m.bias is None for m in mods):
             return torch.cat([m.weight for m in mods]), None
         full = [m.weight.new_zeros(m.out_features) if m.bias is None else m.bias for m in mods]
         return torch.cat([m.weight for m in mods]), torch.cat(full)
