@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from stepcode.rewards import score_batch
-from stepcode.rl.grpo import reward_metrics
+from stepcode.rewards.summary import summarize
 from stepcode.rollout.generate import SamplingConfig, sample_group
 from stepcode.types import Task
 
@@ -55,13 +55,13 @@ def evaluate_policy(
 
 
 def _summarise(rewards: Sequence[Any]) -> dict[str, float]:
-    m = reward_metrics(rewards)
+    m = summarize(rewards)
     return {
-        "n": float(len(rewards)),
-        "final_acc": m["reward/outcome"],
-        "step_acc": m["reward/step_acc"],
-        "gap": m["reward/outcome"] - m["reward/step_acc"],
-        "right_answer_wrong_steps": m["reward/right_answer_wrong_steps"],
+        "n": float(m.n),
+        "final_acc": m.final_acc,
+        "step_acc": m.step_acc,
+        "gap": m.gap,
+        "right_answer_wrong_steps": m.right_answer_wrong_steps,
     }
 
 

@@ -15,7 +15,8 @@ from typing import Any
 
 import torch
 
-from stepcode.rewards import parse_completion, score_batch
+from stepcode.rewards import score_batch
+from stepcode.rewards.summary import summarize
 from stepcode.rl.advantages import rollout_token_advantages
 from stepcode.rl.config import TrainConfig
 from stepcode.rl.logprobs import PackedBatch, pack_rollouts, token_logprobs
@@ -63,7 +64,7 @@ def grpo_step(
     row_tasks = [t for t in tasks for _ in range(G)]
     completions = [r.completion for r in rollouts]
     rewards = score_batch(row_tasks, completions)
-    parsed = [parse_completion(t, c) for t, c in zip(row_tasks, completions, strict=True)]
+    parsed = [r.parse for r in rewards]
     t_reward = time.perf_counter()
 
     device = next(model.parameters()).device
@@ -137,16 +138,12 @@ def accumulate_policy_grad(
 
 
 def reward_metrics(rewards: Sequence[Reward]) -> dict[str, float]:
-    """``reward/*`` means over samples: outcome, step accuracy, format, right-answer-wrong-steps."""
-    n = max(1, len(rewards))
-    steps = [s for r in rewards for s, m in zip(r.steps, r.step_mask, strict=False) if m]
+    """``reward/*`` means over samples (``rewards.summary.summarize``) plus the scalar reward."""
+    m = summarize(rewards)
     return {
-        "reward/outcome": sum(r.outcome for r in rewards) / n,
-        "reward/scalar": sum(r.scalar for r in rewards) / n,
-        "reward/step_acc": sum(steps) / len(steps) if steps else 0.0,
-        "reward/format_ok": sum(r.format_ok for r in rewards) / n,
-        "reward/right_answer_wrong_steps": sum(
-            r.audit == "right_answer_wrong_steps" for r in rewards
-        )
-        / n,
+        "reward/outcome": m.final_acc,
+        "reward/scalar": sum(r.scalar for r in rewards) / max(1, len(rewards)),
+        "reward/step_acc": m.step_acc,
+        "reward/format_ok": m.format_ok,
+        "reward/right_answer_wrong_steps": m.right_answer_wrong_steps,
     }

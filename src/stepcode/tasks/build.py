@@ -206,13 +206,12 @@ def _task(
             output=p.output,
             instrumented=shown if aligned else None,
             anchors=anchors,
+            anchor_policy=policy if aligned else None,
         ),  # fmt: skip
         metadata={
             "level": p.level,
             "source": p.source,
             "anchor_count": len(anchors),
-            "anchor_policy": f"{policy.loops}:{policy.k}",
-            "max_anchor_lines": policy.max_hits,
             "truncated": bool(run.truncated) if aligned else False,
             "template": style,
         },  # fmt: skip
