@@ -50,65 +50,24 @@ from stepcode.eval.benchmarks.reval_prompts import ENV as PROMPTS_ENV
 from stepcode.eval.benchmarks.reval_prompts import (
     PromptSetName,
     RevalPrompts,
+    invocation,
     official_prompts,
+    prompt_values,
+    prompts,
     stepcode_prompts,
 )
 from stepcode.types import Limits, Trace
 
 log = logging.getLogger(__name__)
 
-__all__ = ["TASKS", "REval", "RevalPair", "load_reval", "read_official_log", "score_reval"]
+__all__ = ["TASKS", "REval", "RevalPair", "invocation", "load_reval", "prompt_values", "prompts",
+           "read_official_log", "score_reval"]  # fmt: skip
 
 TASKS = ("coverage", "state", "path", "output")
 PASS_CALL = rc.PASS
 TRACE_LIMITS = Limits(timeout_s=60.0, max_trace_steps=200_000, max_repr_chars=20_000)
 """REval's sandbox allows 120 s; a tracer bound hit is reported (``truncated``). Reprs are kept
 long so that the cross product can read the containers it indexes."""
-_STEPCODE_SETUP = "\n# setUp, already run:\n"
-_STEPCODE_TEST = "\n# the test code\n"
-
-
-def invocation(pair: RevalPair, task: str = "coverage", prompt_set: str = "official") -> str:
-    """HumanEval ``fn(args)`` (output: the assertion); ClassEval: the commented ``setUp`` then
-    the test snippet, in REval's layout (or stepcode's, for its own prompts)."""
-    if pair.classeval is None:
-        if task == "output":
-            return "\n" + pair.output_pred
-        return f"{pair.entry_point}{pair.input[:-2]})"
-    if prompt_set == "official":
-        return rc.invocation(pair, task)
-    setup = pair.classeval.setup
-    head = (
-        _STEPCODE_SETUP + "".join(f"# {x}\n" for x in setup.rstrip("\n").split("\n"))
-        if setup
-        else ""
-    )
-    if task == "output":
-        return head + _STEPCODE_TEST + pair.output_pred
-    return head + _STEPCODE_TEST + pair.input.rstrip()
-
-
-def prompt_values(pair: RevalPair, task: str, prompt_set: str = "official") -> list[dict[str, Any]]:
-    """The template fields of each prompt: one per (line, var) question, one for ``output``."""
-    inv = invocation(pair, task, prompt_set)
-    if task == "output":
-        return [{"code": pair.code, "invocation": inv}]
-    lines = pair.code.split("\n")
-    numbered = task == "path" and pair.classeval is None
-    shown = "".join(f"{i + 1}\t{s}\n" for i, s in enumerate(lines)) if numbered else pair.code
-    abbr = rc.ABBR if pair.classeval is not None else inv
-    return [
-        {"code": shown, "invocation": inv, "invocation_abbr": abbr, "line": q.lineno,
-         "codeline": lines[q.lineno - 1], "var": q.var}
-        for q in pair.questions
-    ]  # fmt: skip
-
-
-def prompts(pair: RevalPair, task: str, cot: bool = False, prompt_set: RevalPrompts | None = None) -> list[str]:  # fmt: skip
-    """The prompts of ``pair`` for ``task`` (stepcode's wording unless ``prompt_set`` is given)."""
-    ps = prompt_set or stepcode_prompts()
-    key = f"{'cot' if cot else 'direct'}_{task}"
-    return [ps.render(key, v) for v in prompt_values(pair, task, ps.name)]
 
 
 def trace_items(pairs: Sequence[RevalPair], limits: Limits = TRACE_LIMITS) -> list[Trace]:

@@ -12,21 +12,26 @@
   so the text is REval's to the byte and a template cannot reach into the values' attributes.
   REval ships no licence: stepcode ships none of its text.
 
-Fields: ``{code}``, ``{invocation}``, ``{invocation_abbr}``, ``{line}``, ``{codeline}``, ``{var}``.
+Fields: ``{code}``, ``{invocation}``, ``{invocation_abbr}``, ``{line}``, ``{codeline}``, ``{var}``;
+``prompt_values(pair, task)`` fills them as REval does (HumanEval path code with ``N\t`` prefixes,
+ClassEval test code after the commented ``setUp``), ``prompts(pair, task, cot, set)`` renders.
 ``RevalPrompts.info`` is what ``eval run`` records (set, source, digest).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from stepcode.errors import ConfigError
+from stepcode.eval.benchmarks import reval_classeval as rc
+from stepcode.eval.benchmarks.reval_data import RevalPair
 
 PromptSetName = Literal["stepcode", "official"]
 FIELDS = ("code", "invocation", "invocation_abbr", "line", "codeline", "var")
@@ -145,8 +150,58 @@ def _system(prompts_dir: Path) -> str | None:
     return None
 
 
+@functools.cache
 def stepcode_prompts() -> RevalPrompts:
     from stepcode.eval.benchmarks.reval_wording import TEMPLATES
 
     parsed = {k: parse_template(v, f"stepcode {k}") for k, v in TEMPLATES.items()}
     return RevalPrompts(name="stepcode", templates=parsed, system=STEPCODE_SYSTEM)
+
+
+_STEPCODE_SETUP = "\n# setUp, already run:\n"
+_STEPCODE_TEST = "\n# the test code\n"
+
+
+def invocation(pair: RevalPair, task: str = "coverage", prompt_set: str = "official") -> str:
+    """HumanEval ``fn(args)`` (output: the assertion); ClassEval: the commented ``setUp`` then
+    the test snippet, in REval's layout (or stepcode's, for its own prompts)."""
+    if pair.classeval is None:
+        if task == "output":
+            return "\n" + pair.output_pred
+        return f"{pair.entry_point}{pair.input[:-2]})"
+    if prompt_set == "official":
+        return rc.invocation(pair, task)
+    setup = pair.classeval.setup
+    head = (
+        _STEPCODE_SETUP + "".join(f"# {x}\n" for x in setup.rstrip("\n").split("\n"))
+        if setup
+        else ""
+    )
+    if task == "output":
+        return head + _STEPCODE_TEST + pair.output_pred
+    return head + _STEPCODE_TEST + pair.input.rstrip()
+
+
+def prompt_values(pair: RevalPair, task: str, prompt_set: str = "official") -> list[dict[str, Any]]:
+    """The template fields of each prompt: one per (line, var) question, one for ``output``."""
+    inv = invocation(pair, task, prompt_set)
+    if task == "output":
+        return [{"code": pair.code, "invocation": inv}]
+    lines = pair.code.split("\n")
+    numbered = task == "path" and pair.classeval is None
+    shown = "".join(f"{i + 1}\t{s}\n" for i, s in enumerate(lines)) if numbered else pair.code
+    abbr = rc.ABBR if pair.classeval is not None else inv
+    return [
+        {"code": shown, "invocation": inv, "invocation_abbr": abbr, "line": q.lineno,
+         "codeline": lines[q.lineno - 1], "var": q.var}
+        for q in pair.questions
+    ]  # fmt: skip
+
+
+def prompts(
+    pair: RevalPair, task: str, cot: bool = False, prompt_set: RevalPrompts | None = None
+) -> list[str]:
+    """The prompts of ``pair`` for ``task`` (stepcode's wording unless ``prompt_set`` is given)."""
+    ps = prompt_set or stepcode_prompts()
+    key = f"{'cot' if cot else 'direct'}_{task}"
+    return [ps.render(key, v) for v in prompt_values(pair, task, ps.name)]
