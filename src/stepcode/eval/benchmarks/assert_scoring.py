@@ -6,7 +6,8 @@ mode reproduces the harnesses' quirk: skipped generations are dropped from the l
 shrinks. Then CRUXEval (``evaluation/utils_general.py`` at HEAD) turns a list with no ``True``
 into ``[False] * len(gs)`` (``fill="no_pass"``), LiveCodeBench only an *empty* list
 (``fill="empty"``). Strict mode keeps skipped generations as failures. pass@k is the unbiased
-estimator, averaged over items, x100.
+estimator, averaged over items, x100. Equal checks (one answer sampled twice) run once and share
+their result: the programs are deterministic (CRUXEval filters for it), so only the cost changes.
 
 **Checked by value.** The official check runs the answer as *code* after the assert, so
 ``6 or True`` and ``print('[PASS]') or 5`` pass it. Beside it every kept generation is also judged
@@ -64,7 +65,9 @@ def score_asserts(
                 jobs.append(Job(code=program(item, text), call=PASS_CALL, limits=limits))
                 if value_check is not None:
                     checks.append(value_check(item, text))
-    runs = iter(run_jobs(jobs)) if jobs else iter(())
+    distinct = list(dict.fromkeys(jobs))  # equal checks (the same answer twice) run once
+    ran = dict(zip(distinct, run_jobs(distinct), strict=True)) if distinct else {}
+    runs = (ran[j] for j in jobs)
     verdicts = iter(run_checks(checks)) if checks else iter(())
     samples = []
     for item, j, gen, ext, skipped in plans:
