@@ -8,9 +8,12 @@ settings). Load with ``stepcode.config.load_config(TrainConfig, path, overrides)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from stepcode.errors import ConfigError
+
+if TYPE_CHECKING:
+    from stepcode.rl.steps import AdvantageSpec
 
 
 def _check(cond: bool, message: str) -> None:
@@ -169,6 +172,13 @@ class GRPOConfig:
         _check(0 < self.clip_eps < 1, f"grpo.clip_eps={self.clip_eps}: must be in (0, 1)")
         _check(self.kl_coef >= 0, f"grpo.kl_coef={self.kl_coef}: must be >= 0")
         _check(self.micro_batch >= 0, f"grpo.micro_batch={self.micro_batch}: >= 0 (0 = all)")
+
+    @property
+    def advantage_spec(self) -> AdvantageSpec:
+        """The estimator's settings (``rl.steps.batch_token_advantages``)."""
+        from stepcode.rl.steps import AdvantageSpec
+
+        return AdvantageSpec(mode=self.mode, lam=self.lam, token_rule=self.token_rule)
 
 
 @dataclass(frozen=True, kw_only=True)
