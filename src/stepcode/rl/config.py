@@ -14,6 +14,7 @@ from stepcode.errors import ConfigError
 
 if TYPE_CHECKING:
     from stepcode.rl.steps import AdvantageSpec
+    from stepcode.rollout.params import SamplingParams
 
 
 def _check(cond: bool, message: str) -> None:
@@ -137,9 +138,24 @@ class RolloutConfig:
             f"rollout.group_size={self.group_size}: GRPO needs >= 2 samples per task to compare",
         )
         _check(self.tasks_per_step >= 1, f"rollout.tasks_per_step={self.tasks_per_step}: >= 1")
-        _check(self.temperature > 0, f"rollout.temperature={self.temperature}: must be > 0")
-        _check(0 < self.top_p <= 1, f"rollout.top_p={self.top_p}: must be in (0, 1]")
-        _check(self.max_new_tokens >= 1, f"rollout.max_new_tokens={self.max_new_tokens}: >= 1")
+        _check(self.temperature > 0, f"rollout.temperature={self.temperature}: must be > 0 "
+               "(the loss divides the logits by it; sampling is never greedy in GRPO)")  # fmt: skip
+        try:
+            self.sampling  # noqa: B018 - the sampling settings validate themselves
+        except ConfigError as e:
+            raise ConfigError(f"rollout.{e}".replace("max_tokens", "max_new_tokens")) from None
+
+    @property
+    def sampling(self) -> SamplingParams:
+        """The sampling settings of a GRPO step (``n`` = ``group_size``)."""
+        from stepcode.rollout.params import SamplingParams
+
+        return SamplingParams(
+            n=self.group_size,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            max_tokens=self.max_new_tokens,
+        )
 
     @property
     def samples_per_step(self) -> int:
