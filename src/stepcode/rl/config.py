@@ -1,4 +1,4 @@
-"""Typed configs of a training run: ``TrainConfig(model, data, sft, rollout, grpo, optim, run)``.
+"""Typed configs of a training run: ``TrainConfig(model, data, sft, rollout, grpo, optim, reward, run)``.
 
 Defaults are the embedded default (a tiny model trained from scratch on CPU in minutes); the
 shipped ``configs/train/*.yaml`` override them (e.g. Qwen2.5-Coder-7B-Instruct with the paper's
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from stepcode.errors import ConfigError
+from stepcode.rewards import RewardConfig
 
 if TYPE_CHECKING:
     from stepcode.rl.steps import AdvantageSpec
@@ -236,6 +237,8 @@ class TrainConfig:
     rollout: RolloutConfig = field(default_factory=RolloutConfig)
     grpo: GRPOConfig = field(default_factory=GRPOConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
+    reward: RewardConfig = field(default_factory=RewardConfig)
+    """how outcome, steps and format make the logged scalar (the advantages use the steps)"""
     run: RunConfig = field(default_factory=RunConfig)
 
     def __post_init__(self) -> None:

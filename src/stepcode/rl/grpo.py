@@ -64,7 +64,7 @@ def grpo_step(
     t_sample = time.perf_counter()
     row_tasks = [t for t in tasks for _ in range(G)]
     completions = [r.completion for r in rollouts]
-    rewards = score_batch(row_tasks, completions)
+    rewards = score_batch(row_tasks, completions, cfg.reward)
     t_reward = time.perf_counter()
 
     device = next(model.parameters()).device
