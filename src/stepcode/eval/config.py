@@ -53,6 +53,7 @@ class SamplingOverrides:
     """completions per item"""
     temperature: float | None = None
     top_p: float | None = None
+    top_k: int | None = None
     max_tokens: int | None = None
     """new tokens per completion"""
     stop: tuple[str, ...] | None = None
@@ -88,6 +89,9 @@ class EvalConfig:
     """benchmark family (cruxeval, lcb) -> the user's copy of its official harness"""
     prompt_style: Literal["default", "raw", "chat"] = "default"
     """raw completion or chat messages (default: each benchmark's official style)"""
+    options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """benchmark name -> its own constructor options, e.g.
+    ``{cruxeval-o-aligned: {template: compact, strict_types: true}}`` (unknown ones are errors)"""
     chunk_size: int = 32
     """items per engine call; generations are persisted after each chunk"""
     score_mode: Literal["official", "strict"] = "official"
@@ -102,6 +106,10 @@ class EvalConfig:
             raise ConfigError(f"score_mode={self.score_mode!r}: choose official or strict")
         if isinstance(self.benchmarks, str):
             object.__setattr__(self, "benchmarks", tuple(self.benchmarks.split(",")))
+        if not all(isinstance(v, Mapping) for v in self.options.values()):
+            raise ConfigError(
+                f"options: map each benchmark name to its options, got {self.options!r}"
+            )
         unknown = set(self.harness) - {"cruxeval", "lcb"}
         if unknown:
             raise ConfigError(
@@ -116,4 +124,4 @@ class EvalConfig:
         opts: dict[str, Any] = {"prompts": self.prompts, "harness": self.harness.get(family)}
         if self.prompt_style != "default":
             opts["prompt_style"] = self.prompt_style
-        return accepted_options(name, opts)
+        return {**accepted_options(name, opts), **self.options.get(name, {})}

@@ -35,7 +35,8 @@ from stepcode.eval.benchmarks.base import Benchmark, EvalItem
 from stepcode.eval.config import EvalConfig
 from stepcode.eval.records import sample_records, write_scored
 from stepcode.io import append_jsonl, read_jsonl, write_json
-from stepcode.rollout.engines import Engine, GenerationParams
+from stepcode.rollout.engines import Engine
+from stepcode.rollout.params import SamplingParams
 from stepcode.types import SampleRecord
 
 log = logging.getLogger(__name__)
@@ -83,11 +84,11 @@ def benchmarks_for(cfg: EvalConfig) -> list[Benchmark]:
     return [get_benchmark(n, **cfg.benchmark_options(n)) for n in names]
 
 
-def settings_for(bench: Benchmark, cfg: EvalConfig) -> GenerationParams:
+def settings_for(bench: Benchmark, cfg: EvalConfig) -> SamplingParams:
     """Official defaults, then overrides, then greedy."""
     values = dict(bench.default_params)
     values.update(cfg.sampling.values())
-    params = GenerationParams.from_mapping(values)
+    params = SamplingParams.from_mapping(values)
     return params.greedy() if cfg.sampling.greedy else params
 
 
@@ -132,7 +133,7 @@ def generate_missing(
     engine: Engine,
     bench: Benchmark,
     items: Sequence[EvalItem],
-    params: GenerationParams,
+    params: SamplingParams,
     path: Path,
     *,
     chunk_size: int = 32,
@@ -151,7 +152,7 @@ def generate_missing(
     if progress:
         progress(bench.name, total - sum(k * len(v) for k, v in todo.items()), total)
     for k, group in todo.items():
-        sub = GenerationParams(**{**asdict(params), "n": k})
+        sub = SamplingParams(**{**asdict(params), "n": k})
         for start in range(0, len(group), chunk_size):
             chunk = group[start : start + chunk_size]
             prompts = [bench.prompt(it) for it in chunk]

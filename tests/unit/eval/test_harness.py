@@ -147,6 +147,14 @@ def test_bad_config(tmp_path):
     with pytest.raises(ConfigError) as e:
         load_config(EvalConfig, bad)
     assert "backend" in str(e.value) and "prompts" in str(e.value)  # every problem at once
+    # per-benchmark options reach the constructor, and a misspelt one is an error
+    from stepcode.eval.harness import benchmarks_for
+
+    cfg = load_config(EvalConfig, None, ["benchmarks=[cruxeval-o-aligned]",
+                                         "options={cruxeval-o-aligned: {template: compact}}"])  # fmt: skip
+    assert benchmarks_for(cfg)[0].template == "compact"
+    with pytest.raises(ConfigError, match="templat"):
+        benchmarks_for(replace(cfg, options={"cruxeval-o-aligned": {"templat": "compact"}}))
 
 
 def test_yaml_config_runs_like_the_flags(tmp_path, data):

@@ -43,6 +43,8 @@ class AlignedCRUXEval:
     prompt_style: Literal["raw", "chat"] = "raw"
     template: Literal["compact", "full"] = "full"
     """prompt template of the tasks built from CRUXEval rows (task files keep their own)"""
+    strict_types: bool = False
+    """outcome equality with REval's type rule (``RewardConfig.strict_types``, as in training)"""
     default_params: Mapping[str, Any] = field(
         default_factory=lambda: {"n": 1, "temperature": 0.0, "top_p": 1.0, "max_tokens": 1024}
     )
@@ -99,11 +101,12 @@ class AlignedCRUXEval:
         *,
         mode: ScoreMode = "official",
     ) -> ScoreReport:
-        from stepcode.rewards import score_batch
+        from stepcode.rewards import RewardConfig, score_batch
         from stepcode.rewards.summary import summarize
 
         flat = [(it, s, g) for it in items for s, g in enumerate(generations.get(it.item_id, ()))]
-        rewards = score_batch([it.data["task"] for it, _, _ in flat], [g for *_, g in flat])
+        cfg = RewardConfig(strict_types=self.strict_types)
+        rewards = score_batch([it.data["task"] for it, _, _ in flat], [g for *_, g in flat], cfg)
         samples = tuple(
             SampleScore.from_reward(item_id=it.item_id, sample_idx=s, benchmark=self.name,
                                     generation=g, reward=r)
