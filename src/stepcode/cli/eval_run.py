@@ -17,6 +17,7 @@ from rich.table import Table
 
 from stepcode.cli import fail
 from stepcode.cli.eval import eval_app, print_notes, settings_line
+from stepcode.display import printable
 
 console = Console(stderr=True)
 out_console = Console()
@@ -134,7 +135,7 @@ def _print_table(report: object) -> None:
         for i, (k, v) in enumerate(r.summary.items()):
             table.add_row(r.name if i == 0 else "", escape(k),
                           f"{v:.2f}" if isinstance(v, float) else escape(str(v)),
-                          escape(settings_line(r.settings)) if i == 0 else "")  # fmt: skip
+                          escape(printable(settings_line(r.settings))) if i == 0 else "")  # fmt: skip
     out_console.print(table)
     for r in report.results:  # type: ignore[attr-defined]
         print_notes(out_console, (), r.official_only)
