@@ -5,7 +5,8 @@ Pure algorithm cores (tensors in, tensors out; no model state, no config objects
   ``rl.loss``        token-level PPO-clip surrogate + k3 KL, token-mean aggregation
   ``rl.segment``     char spans of trace lines -> ``token_to_step [N, L]``
   ``rl.logprobs``    ``token_logprobs(model, ...)`` and ``pack_rollouts`` (the model-facing glue)
-  ``rl.verl_adapter`` the same estimator registered into verl for multi-GPU runs (lazy import)
+  ``rl.verl_plugin`` Bi-Level GRPO inside verl 0.9 (entry point; ``verl_data``, ``verl_reward``,
+                     ``verl_trainer``) for multi-GPU runs; ``rl.trl`` the same inside TRL
 
 One on-policy step with these pieces (what ``benchmarks/grpo_step.py`` times)::
 

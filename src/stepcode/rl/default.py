@@ -61,7 +61,7 @@ slices 18/24, ``[::-1]`` 8/12 (2/12 before the tokenizer change), ``.lower()`` 9
 ``*`` 6/14 (string repetition), ``sum`` 3/9: repetition and sums are what is left.
 
 Not done here: anything beyond the one-process CPU/GPU trainer (multi-GPU goes through
-``rl.verl_adapter``).
+``rl.verl_plugin``, see examples/verl/).
 """
 
 from __future__ import annotations
