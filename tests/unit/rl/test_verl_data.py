@@ -111,3 +111,23 @@ def test_ids_after_eos_and_wrong_answers_score_as_native(aligned):
     reward, row = score_response(tasks[1], ids, tok)
     assert reward == score_completion(tasks[1], wrong)
     assert reward.outcome == 0.0 and row.token_to_step[-2:] == (row.n_anchors,) * 2
+
+
+def test_cli_export_writes_both_files(tmp_path, aligned):
+    from typer.testing import CliRunner
+
+    from stepcode.cli import get_app
+    from stepcode.io import write_jsonl
+
+    tasks, _, _ = aligned
+    write_jsonl(tmp_path / "rl.jsonl", [t.to_dict() for t in tasks])
+    write_jsonl(tmp_path / "eval.jsonl", [t.to_dict() for t in tasks[:1]])
+    result = CliRunner().invoke(
+        get_app(), ["verl", "export", str(tmp_path), "--out", str(tmp_path / "v")]
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "v" / "train.parquet").is_file() and "1 rows ->" in result.output
+    bad = CliRunner().invoke(
+        get_app(), ["verl", "export", str(tmp_path / "nope"), "--out", str(tmp_path)]
+    )
+    assert bad.exit_code == 2
