@@ -11,10 +11,14 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from stepcode.rewards import score_batch
+from stepcode.rewards import RewardConfig, score_batch
 from stepcode.rewards.summary import summarize
-from stepcode.rollout.generate import SamplingConfig, sample_group
-from stepcode.types import Task
+from stepcode.rollout.generate import sample_group
+from stepcode.rollout.params import SamplingParams
+from stepcode.types import SampleRecord, Task
+
+BENCHMARK = "train-eval"
+"""``SampleRecord.benchmark`` of the trainer's held-out evaluation rows"""
 
 
 def evaluate_policy(
@@ -25,31 +29,25 @@ def evaluate_policy(
     max_new_tokens: int = 160,
     chat: bool = False,
     batch_tasks: int = 50,
+    reward: RewardConfig | None = None,
 ) -> tuple[dict[str, dict[str, float]], list[dict[str, Any]]]:
-    """``({level: metrics}, per-sample rows)``; level ``"all"`` aggregates every task."""
-    cfg = SamplingConfig(
-        max_new_tokens=max_new_tokens, temperature=0.0, batch_tasks=batch_tasks, chat=chat
-    )
-    rollouts = sample_group(model, tokenizer, tasks, 1, cfg)
-    completions = [r.completion for r in rollouts]
-    rewards = score_batch(list(tasks), completions)
+    """``({level: metrics}, per-sample rows)``; level ``"all"`` aggregates every task. Rows are
+    ``types.SampleRecord`` dicts (the ``samples.jsonl`` schema of ``eval run``), grouped by level."""
+    greedy = SamplingParams(n=1, temperature=0.0, max_tokens=max_new_tokens)
+    rollouts = sample_group(model, tokenizer, tasks, greedy, batch_tasks=batch_tasks, chat=chat)
+    rewards = score_batch(list(tasks), [r.completion for r in rollouts], reward or RewardConfig())
     by_level: dict[str, list] = defaultdict(list)
     rows = []
-    for task, comp, rew in zip(tasks, completions, rewards, strict=True):
+    for task, roll, rew in zip(tasks, rollouts, rewards, strict=True):
         level = str(task.metadata.get("level", "?"))
         by_level[level].append(rew)
         by_level["all"].append(rew)
         rows.append(
-            {
-                "task_id": task.task_id,
-                "level": level,
-                "completion": comp,
-                "outcome": rew.outcome,
-                "steps": list(rew.steps),
-                "audit": rew.audit,
-                "reason": rew.reason,
-            }  # fmt: skip
-        )
+            SampleRecord.from_reward(
+                item_id=task.task_id, generation=roll.completion, reward=rew, benchmark=BENCHMARK,
+                prompt=roll.prompt, group={"level": level},
+            ).to_dict()
+        )  # fmt: skip
     table = {level: _summarise(rs) for level, rs in sorted(by_level.items())}
     return table, rows
 

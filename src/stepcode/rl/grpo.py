@@ -17,11 +17,11 @@ import torch
 
 from stepcode.rewards import score_batch
 from stepcode.rewards.summary import summarize
-from stepcode.rl.advantages import rollout_token_advantages
 from stepcode.rl.config import TrainConfig
 from stepcode.rl.logprobs import PackedBatch, pack_rollouts, token_logprobs
 from stepcode.rl.loss import policy_loss
-from stepcode.rollout.generate import SamplingConfig, derive_seed, sample_group
+from stepcode.rl.steps import batch_token_advantages, row_steps, stack_rows
+from stepcode.rollout.generate import derive_seed, sample_group
 from stepcode.types import Reward, Rollout, Task
 
 
@@ -52,28 +52,29 @@ def grpo_step(
     G, ro, g = cfg.rollout.group_size, cfg.rollout, cfg.grpo
     t0 = time.perf_counter()
     seeds = [derive_seed(cfg.run.seed, step, b, s) for b in range(len(tasks)) for s in range(G)]
-    sampling = SamplingConfig(
-        max_new_tokens=ro.max_new_tokens,
-        temperature=ro.temperature,
-        top_p=ro.top_p,
+    rollouts = sample_group(
+        model,
+        tokenizer,
+        tasks,
+        ro.sampling,
+        seeds=seeds,
         batch_tasks=len(tasks),
         chat=cfg.model.chat,
     )
-    rollouts = sample_group(model, tokenizer, tasks, G, sampling, seeds=seeds)
     t_sample = time.perf_counter()
     row_tasks = [t for t in tasks for _ in range(G)]
     completions = [r.completion for r in rollouts]
-    rewards = score_batch(row_tasks, completions)
-    parsed = [r.parse for r in rewards]
+    rewards = score_batch(row_tasks, completions, cfg.reward)
     t_reward = time.perf_counter()
 
     device = next(model.parameters()).device
     batch = pack_rollouts(rollouts, tokenizer.pad_token_id).to(device)
-    L = batch.completion_mask.shape[1]
-    adv, _ = rollout_token_advantages(
-        rollouts, rewards, parsed, G, L, lam=g.lam if g.mode == "bilevel" else 0.0,
-        mode=g.mode, rule=g.token_rule,
-    )  # fmt: skip
+    steps = stack_rows(
+        [row_steps(w, r.completion_offsets) for r, w in zip(rollouts, rewards, strict=True)],
+        [b for b in range(len(tasks)) for _ in range(G)],
+        batch.completion_mask.shape[1],
+    )
+    adv = batch_token_advantages(steps, batch.completion_mask, g.advantage_spec)
     loss, stats = accumulate_policy_grad(model, batch, adv.to(device), cfg, ref_model)
     norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
     optimizer.step()
