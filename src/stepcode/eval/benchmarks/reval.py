@@ -31,6 +31,7 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from stepcode.errors import ConfigError
@@ -358,6 +359,20 @@ class REval:
     def extract(self, item: EvalItem, generation: str) -> str | None:
         return ra.answer_text(generation)
 
+    def read_generations_file(
+        self, path: str | Path, items: Sequence[EvalItem]
+    ) -> tuple[dict[str, list[str]], None]:
+        """An official ``model_generations/{task}@{model}/*.jsonl`` log -> each item's generation
+        (the log holds one per question of each pair, in order)."""
+        log = read_official_log(path)
+        out: dict[str, list[str]] = {}
+        for it in items:
+            rec = reval_item(it)
+            gens = log.get(rec.pair.pair_id, [])
+            q = rec.q or 0
+            out[it.item_id] = [gens[q]] if q < len(gens) else []
+        return out, None
+
     def score(self, items: Sequence[EvalItem], generations: Mapping[str, Sequence[str]], *,
               mode: ScoreMode = "official") -> ScoreReport:  # fmt: skip
         from stepcode.eval.benchmarks.base import SampleScore
@@ -376,7 +391,7 @@ class REval:
         )
         samples = tuple(
             SampleScore(item_id=r.item_id if self.task == "output" else f"{r.item_id}:{r.q}", sample_idx=0,
-                        generation=r.generation, extracted=json.dumps(r.response), correct=r.correct,
+                        benchmark=self.name, generation=r.generation, extracted=json.dumps(r.response), correct=r.correct,
                         skipped=False, reason=f"expected {json.dumps(r.expected)}")
             for r in results
         )  # fmt: skip
