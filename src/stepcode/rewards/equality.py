@@ -8,6 +8,9 @@ rejects. Every judge uses it: verdicts with ``strict=True`` (on the trusted side
 sandbox when the program's result cannot be brought back as a value), anchor steps and white-box
 ``value; type`` answers.
 
+``same_value_repr(predicted_text, recorded_repr)`` is the same rule for a value the model wrote
+against one a run recorded (anchor steps, white-box answers): both parsed as values, never run.
+
 ``same_value`` uses builtins only, so its source (``sandbox_source``) is what runs inside the
 sandbox: the comparison there is this function, not a copy of it.
 """
@@ -16,6 +19,9 @@ from __future__ import annotations
 
 import functools
 import inspect
+
+from stepcode.rewards.values import parse_value
+from stepcode.tasks.templates import normalize_repr
 
 
 def same_value(a: object, b: object) -> bool:
@@ -51,6 +57,19 @@ def same_value(a: object, b: object) -> bool:
         return bool(x == y)
 
     return same(a, b)
+
+
+def same_value_repr(predicted: str, recorded: str) -> bool:
+    """Is ``predicted`` (model text) the value whose recorded repr is ``recorded``?
+
+    Both are parsed as values and compared type-strictly; a recorded repr that is not a value
+    (``<__main__.Node object at 0x..>``) is compared as text, addresses dropped.
+    """
+    want = parse_value(recorded)
+    if not want.ok or want.needs_program:
+        return normalize_repr(predicted) == normalize_repr(recorded)
+    got = parse_value(predicted)
+    return got.ok and not got.needs_program and same_value(got.value, want.value)
 
 
 @functools.cache

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from stepcode.rewards import verify_input, verify_inputs, verify_output, verify_outputs
-from stepcode.rewards.safe_args import check_call
+from stepcode.rewards.values import parse_call, program_constants, program_names
 
 INC = "def f(x):\n    return x + 1\n"
 IDENT = "def f(x):\n    return x\n"
@@ -119,20 +119,29 @@ def test_literal_forms() -> None:
     ).correct
 
 
-def test_safe_args_accepts_cruxeval_style_expressions() -> None:
+def test_cruxeval_style_inputs_are_values() -> None:
+    """The non-literal forms CRUXEval's gold inputs use are accepted and become values."""
     code = "g = [1, 2]\ndef f(a, b=0):\n    return a\n"
-    for args in ["dict(a=1)", "''.join(['A'] * 20)", "range(3), b=2", "lambda x: x < 2",
-                 "(lambda x: x.reverse())", "g[:]", "'$78'.upper()", "[i for i in range(3)]"]:  # fmt: skip
-        got, reason = check_call(f"f({args})", "f", code)
-        assert reason == "ok", args
-        assert got is not None and "f(" not in got
-    assert check_call("f(1, [2])", "f", literal_only=True)[1] == "ok"
-    assert check_call("f(dict())", "f", literal_only=True)[1] == "not_literal"
+    scope = {"names": program_names(code), "constants": program_constants(code)}
+    cases = {
+        "dict(a=1)": "{'a': 1}",
+        "''.join(['A'] * 3)": "'AAA'",
+        "range(3), b=2": "range(0, 3), b=2",
+        "lambda x: x < 2": "(lambda x: x < 2)",
+        "(lambda x: x.reverse())": "(lambda x: x.reverse())",
+        "g[:]": "[1, 2]",
+        "'$78'.upper()": "'$78'",
+        "'a-b'.split('-')": "['a', 'b']",
+    }
+    for args, canonical in cases.items():
+        got = parse_call(f"f({args})", "f", **scope)
+        assert got.ok and got.args_text == canonical, (args, got)
+    for args in ["[i for i in range(3)]", "g.copy()", "len('a')", "f"]:
+        assert not parse_call(f"f({args})", "f", **scope).ok, args
 
 
 def test_reserialised_not_pasted() -> None:
-    got, _ = check_call("f(  1 ,  [2,3]  )  ", "f")
-    assert got == "1, [2, 3]"
+    assert parse_call("f(  1 ,  [2,3]  )  ", "f").args_text == "1, [2, 3]"
 
 
 @pytest.mark.slow  # ~8 s alone, > 20 s on a loaded 2-core machine
@@ -148,7 +157,7 @@ def test_cruxeval_gold_both_directions(cruxeval_path) -> None:
 
 
 def test_equal_checks_in_a_batch_run_once_and_keep_their_order(monkeypatch):
-    """The G samples of a task that predict the same value cost one execution."""
+    """The G samples of a task share one execution of the program, whatever they predict."""
     import stepcode.rewards.verify as verify_mod
 
     ran = []
@@ -161,6 +170,6 @@ def test_equal_checks_in_a_batch_run_once_and_keep_their_order(monkeypatch):
     monkeypatch.setattr(verify_mod, "run_jobs", counting)
     items = [(INC, "1", "2"), (INC, "1", "3"), (INC, "1", "2"), (IDENT, "1", "2"), (INC, "1", "2")]
     verdicts = verify_outputs(items)
-    assert ran == [3]  # three distinct (program, input, prediction) checks
+    assert ran == [2]  # two distinct (program, input) runs; every prediction is judged by value
     assert [v.correct for v in verdicts] == [True, False, True, False, True]
     assert verdicts[0] == verdicts[2] == verdicts[4]

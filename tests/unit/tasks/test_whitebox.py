@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from stepcode.execution import coverage, next_lines, trace_program
-from stepcode.tasks.whitebox import make_questions, score_answer
+from stepcode.rewards.whitebox import score_answer
+from stepcode.tasks.whitebox import make_questions
 from stepcode.types import Question
 
 CODE = (
