@@ -148,12 +148,15 @@ def test_reserialised_not_pasted() -> None:
 def test_cruxeval_gold_both_directions(cruxeval_path) -> None:
     rows = [json.loads(line) for line in cruxeval_path.read_text().splitlines() if line.strip()]
     assert len(rows) == 800
-    outs = verify_outputs([(r["code"], r["input"], r["output"]) for r in rows])
-    ins = verify_inputs([(r["code"], r["output"], r["input"]) for r in rows])
-    bad = [
-        r["id"] for r, o, i in zip(rows, outs, ins, strict=True) if not (o.correct and i.correct)
-    ]
-    assert bad == []
+    for strict in (False, True):
+        outs = verify_outputs([(r["code"], r["input"], r["output"]) for r in rows], strict=strict)
+        ins = verify_inputs([(r["code"], r["output"], r["input"]) for r in rows], strict=strict)
+        bad = [
+            r["id"]
+            for r, o, i in zip(rows, outs, ins, strict=True)
+            if not (o.correct and i.correct)
+        ]
+        assert bad == [], strict
 
 
 def test_equal_checks_in_a_batch_run_once_and_keep_their_order(monkeypatch):
@@ -173,3 +176,58 @@ def test_equal_checks_in_a_batch_run_once_and_keep_their_order(monkeypatch):
     assert ran == [2]  # two distinct (program, input) runs; every prediction is judged by value
     assert [v.correct for v in verdicts] == [True, False, True, False, True]
     assert verdicts[0] == verdicts[2] == verdicts[4]
+
+
+def test_results_that_are_not_plain_values_are_compared_where_they_live() -> None:
+    """Subclasses, objects, non-finite floats, huge results: the official ``==`` in the sandbox."""
+    counter = "import collections\ndef f():\n    return collections.Counter('aab')\n"
+    big = "def f():\n    return list(range(20000))\n"
+    huge_int = "def f():\n    return 10 ** 5000\n"
+    class_eq = (
+        "class P:\n    def __eq__(self, o):\n        return o == 3\ndef f():\n    return P()\n"
+    )
+    items = [
+        (counter, "", "{'a': 2, 'b': 1}"),
+        (counter, "", "{'a': 1}"),
+        (big, "", "list(range(20000))"),  # not a value: refused
+        ("def f():\n    return [float('inf'), float('nan')]\n", "", "[float('inf'), 1]"),
+        ("def f():\n    return float('-inf')\n", "", "float('-inf')"),
+        (huge_int, "", "1"),
+        (class_eq, "", "3"),  # the program's own object decides, as in the official harness
+    ]
+    assert [v.correct for v in verify_outputs(items)] == [
+        True,
+        False,
+        False,
+        False,
+        True,
+        False,
+        True,
+    ]
+    strict = verify_outputs(items[:2], strict=True)
+    assert [v.correct for v in strict] == [False, False]  # a Counter is not a dict
+    long = "def f():\n    return list(range(8000))\n"  # a 39k-char repr: cut by the sandbox
+    assert verify_outputs([(long, "", repr(list(range(8000))))], strict=True)[0].correct
+    assert verify_outputs([(big, "", repr(list(range(20000))))])[0].reason == "too_long"
+
+
+def test_program_shadowing_builtins_does_not_change_the_check() -> None:
+    shadow = (
+        "def type(x):\n    return int\n"
+        "def isinstance(a, b):\n    return True\n"
+        "set = list\nlen = lambda x: 0\nbool = lambda x: True\nrepr = lambda x: '1'\n"
+        "def f(x):\n    return [x, 2.0]\n"
+    )
+    assert verify_output(shadow, "1", "[1, 2.0]", strict=True).correct
+    assert not verify_output(shadow, "1", "[1, 2]", strict=True).correct
+    assert verify_output(shadow, "1", "[True, 2.0]").correct  # 1 == True without strict
+    assert verify_input(shadow, "[{1}, 2.0]", "{1}", strict=True).correct
+    assert not verify_input(shadow, "[{1}, 2.0]", "{True}", strict=True).correct
+
+
+def test_gi_frame_walk_of_issue_15_is_refused() -> None:
+    """On the old judge this scored as correct: the argument rebound the check's helper."""
+    double = "def f(x):\n    return x * 2\n"
+    attack = "(i for i in ()).gi_frame.f_globals.update(__stepcode_fresh=lambda s: {'f': lambda x: 6}) or 5"
+    v = verify_input(double, "6", attack)
+    assert not v.correct and v.reason == "not_a_value"
