@@ -320,8 +320,8 @@ def serialize(value: object, budget: int = 100_000) -> str | None:
     """Canonical text of a value made of exact builtin types only, or None (anything else, or
     longer than ``budget`` characters, or nested deeper than 100).
 
-    Sets are written sorted when their elements order, ``set()``/``frozenset({..})`` when they
-    have no literal, ``float('inf')``/``float('nan')`` for non-finite floats.
+    Sets are written sorted (by value when their elements are all numbers, all str or all bytes,
+    else by text), ``set()``/``frozenset({..})`` when they have no literal, ``float('inf')``/``float('nan')`` for non-finite floats.
 
     Example:
         >>> serialize([{3, 1}, set(), float('-inf'), (1,)])
@@ -370,9 +370,13 @@ def serialize(value: object, budget: int = 100_000) -> str | None:
         if t is set or t is frozenset:
             charge(2 * len(v) + 12)
             pairs = [(x, text(x, depth + 1)) for x in v]
-            try:
+            if (
+                all(type(x) is str for x in v)
+                or all(type(x) is bytes for x in v)
+                or all(type(x) in (int, float, bool) and x == x for x in v)
+            ):  # a total order: by value
                 pairs.sort(key=lambda p: p[0])
-            except TypeError:  # mixed types: order by the text instead
+            else:  # mixed, nested or nan: by the text, so equal sets always read the same
                 pairs.sort(key=lambda p: p[1])
             body = ", ".join(p[1] for p in pairs)
             if t is set:
@@ -388,6 +392,3 @@ def serialize(value: object, budget: int = 100_000) -> str | None:
         return text(value, 0)
     except (OverflowError, TypeError, ValueError, RecursionError, MemoryError):
         return None
-
-
-# ------------------------------------------------------------------ what a program lets a prediction name

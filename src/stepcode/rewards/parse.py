@@ -15,11 +15,11 @@ code, bounded before anything is built. ``Parsed.predicted`` is their canonical 
 Reasons (``Parsed.reason``): ``no_answer_block``, ``no_assert``, ``unparsable_assert``,
 ``not_a_call``, ``no_trace_block``, ``no_input_block``, ``bad_input_block``, ``input_mismatch``
 (the answer's call differs from the ``<input>`` block), ``too_long``, ``parser_error:<Exc>``, and
-the value parser's ``not_a_value``, ``unknown_name``, ``too_deep``, ``too_large``,
-``syntax_error`` (``FORMAT_OK_REASONS``: the answer is well formed, its value is refused). Trace problems do not fail the parse (the answer still
-earns its outcome): ``Parsed.trace_reason`` says ``wrong_step_count`` or ``name_mismatch``.
-``step_spans`` are the char spans of the trace lines and ``answer_span`` that of the answer block:
-the RL stage maps them to tokens.
+the value parser's refusals ``not_a_value``, ``unknown_name``, ``too_deep``, ``too_large``
+(``FORMAT_OK_REASONS``: the answer is well formed, its value is not). Trace problems do not fail
+the parse (the answer still earns its outcome): ``Parsed.trace_reason`` says ``wrong_step_count``
+or ``name_mismatch``. ``step_spans`` are the char spans of the trace lines and ``answer_span``
+that of the answer block: the RL stage maps them to tokens.
 """
 
 from __future__ import annotations

@@ -13,23 +13,25 @@
    expected value: Python ``==`` (the official harnesses' rule) or, with ``strict=True``,
    ``equality.same_value`` (``1 != 1.0 != True`` all the way down). The expected value (the
    predicted output, the gold output) never enters the sandbox on this path.
-4. Only when that cannot be done (the result is an object, a subclass, a function, ``inf``/``nan``
-   or longer than the sandbox's 10,000-char repr, or the prediction names something of the
-   program or holds a lambda) does the
-   comparison run in the sandbox: the expected value is rebuilt there from its canonical text and
-   compared by ``==`` or by ``same_value``'s own source (``equality.sandbox_source``).
+4. Only when that cannot be done (the result is an object, a subclass, a function, holds
+   ``inf``/``nan`` or has a repr over the sandbox's 10,000 characters; or the prediction names
+   something of the program or holds a lambda) does the comparison run in the sandbox: the
+   expected value is rebuilt there from its canonical text and compared by ``==`` or by
+   ``same_value``'s own source (``equality.sandbox_source``).
 
 Limits. The program shares its process with the check code (``plain``, ``same_value`` and the
-glue below run in the same interpreter, in a namespace of their own so that a program's
-module-level ``def len`` or ``set = ...`` cannot change them). A hostile *program* can still
-forge its own result from inside that process: patch ``builtins`` or reach the helpers through
-``gc``/frames and rewrite them, return an object whose ``__eq__`` is always true (which step 4
-consults, as the official harnesses do), or read the expected value on the step-4 path. So a
+glue below run in the same interpreter, in a namespace of their own, so a program's module-level
+``def len`` or ``set = list`` cannot change them). A hostile *program* can still forge its own
+result from inside that process: patch ``builtins``, reach the helpers through ``gc`` or frames
+and rewrite them, return an object whose ``__eq__`` is always true (step 4 consults it, as the
+official harnesses do), or read the expected value on the step-4 path. A predicted lambda runs
+when the program calls it and may call public methods of whatever the program hands it. So a
 verdict on a prediction is only as honest as the dataset program it runs, and a verdict on
-*model-written programs* must not rest on this module (``rewards.unit_tests`` keeps their expected
-values outside). What neither a program nor a prediction can do: run model text on the trusted
-side, change the trusted parse or comparison of step 3, or make the caller raise (every byte read
-back is parsed with bounds; a failed run is a ``exec_<status>`` verdict).
+*model-written programs* must not rest on this module: their expected values must stay outside
+the process (the code-generation judge's job). What neither a program nor a prediction can do:
+run model text on the trusted side, change the trusted parse or comparison of step 3, or make
+the caller raise (every byte read back is parsed with bounds; a failed run is an
+``exec_<status>`` verdict, a batch of N checks always gives N verdicts in order).
 """
 
 from __future__ import annotations
