@@ -33,7 +33,8 @@ from stepcode.rewards import score_batch
 from stepcode.rl.logprobs import pack_rollouts, token_logprobs
 from stepcode.rl.loss import policy_loss
 from stepcode.rl.steps import AdvantageSpec, batch_token_advantages, row_steps, stack_rows
-from stepcode.rollout.generate import SamplingConfig, derive_seed, sample_group
+from stepcode.rollout.generate import derive_seed, sample_group
+from stepcode.rollout.params import SamplingParams
 from stepcode.tasks import sft_target
 from stepcode.types import Reward, Task
 
@@ -58,7 +59,7 @@ def stepcode_step(model, opt, tok, tasks, group, cfg, step) -> dict[str, float]:
     """One full step: sample -> reward -> advantages -> loss -> backward -> AdamW."""
     t0 = time.perf_counter()
     seeds = [derive_seed(0, step, b, g) for b in range(len(tasks)) for g in range(group)]
-    rollouts = sample_group(model, tok, tasks, group, cfg, seeds=seeds)
+    rollouts = sample_group(model, tok, tasks, cfg, seeds=seeds, batch_tasks=len(tasks), chat=False)
     t1 = time.perf_counter()
     row_tasks = [tasks[i // group] for i in range(len(rollouts))]
     rewards = score_batch(row_tasks, [r.completion for r in rollouts])
@@ -191,7 +192,7 @@ def main() -> None:
 
     model = build_tiny_model(tok, size=a.size, seed=0)
     opt = torch.optim.AdamW(model.parameters(), lr=lr)
-    cfg = SamplingConfig(max_new_tokens=a.max_new, temperature=1.0, chat=False)
+    cfg = SamplingParams(n=a.group, max_tokens=a.max_new, temperature=1.0)
     # Our steps run in two halves, before and after TRL's, so that a slow spell of this shared
     # machine weighs on both sides of the ratio (step 0 is the warm-up).
     half = max(1, a.steps // 2)

@@ -40,6 +40,9 @@ def train(
     overrides: list[str] = typer.Option([], "--set", help="key.sub=value override, repeatable"),
     out: Path | None = typer.Option(None, "--out", help="run directory (default: run.out)"),
     dry_run: bool = typer.Option(False, "--dry-run", help="validate and print the config only"),
+    force: bool = typer.Option(
+        False, "--force", help="resume a run dir even if settings of finished stages changed"
+    ),
 ) -> None:
     """Synthesize data, warm up with SFT, train with Bi-Level GRPO, evaluate before/after."""
     from stepcode.rl.evaluate import format_table
@@ -57,13 +60,17 @@ def train(
     ) as bar:  # fmt: skip
         task = bar.add_task("training", total=cfg.total_steps, info="")
 
+        last = {"phase": ""}
+
         def progress(phase: str, step: int, total: int, metrics: dict[str, float]) -> None:
             key = "loss/sft" if phase == "sft" else "reward/outcome"
-            bar.update(
-                task, completed=step, description=phase, info=f"{key}={metrics.get(key, 0):.3f}"
-            )
+            info = f"{key}={metrics[key]:.3f}" if key in metrics else ""
+            bar.update(task, completed=step, total=total, description=phase, info=info)
+            if phase != last["phase"] and not console.is_terminal:  # logs get one line per stage
+                console.print(f"{phase} ({total})")
+            last["phase"] = phase
 
-        summary = run_training(cfg, progress=progress)
+        summary = run_training(cfg, progress=progress, force=force)
     table = Table("level", "n", "final % before", "final % after", "step % before", "step % after",
                   "right answer, wrong steps %", title="held-out output prediction (greedy)")  # fmt: skip
     for row in format_table(summary.before, summary.after):

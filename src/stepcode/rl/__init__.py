@@ -11,7 +11,7 @@ Pure algorithm cores (tensors in, tensors out; no model state, no config objects
 One on-policy step with these pieces (what ``benchmarks/grpo_step.py`` times)::
 
     seeds = [derive_seed(run_seed, step, b, g) for b in range(B) for g in range(G)]
-    rollouts = sample_group(model, tok, tasks, G, SamplingConfig(...), seeds=seeds)  # task-major
+    rollouts = sample_group(model, tok, tasks, SamplingParams(n=G, ...), seeds=seeds)  # task-major
     rewards = score_batch(row_tasks, [r.completion for r in rollouts])  # each carries its parse
     batch = pack_rollouts(rollouts, tok.pad_token_id)
     rows = [row_steps(w, r.completion_offsets) for r, w in zip(rollouts, rewards)]

@@ -1,4 +1,4 @@
-"""Typed configs of a training run: ``TrainConfig(model, data, sft, rollout, grpo, optim, run)``.
+"""Typed configs of a training run: ``TrainConfig(model, data, sft, rollout, grpo, optim, reward, run)``.
 
 Defaults are the embedded default (a tiny model trained from scratch on CPU in minutes); the
 shipped ``configs/train/*.yaml`` override them (e.g. Qwen2.5-Coder-7B-Instruct with the paper's
@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from stepcode.errors import ConfigError
+from stepcode.rewards import RewardConfig
 
 if TYPE_CHECKING:
     from stepcode.rl.steps import AdvantageSpec
+    from stepcode.rollout.params import SamplingParams
 
 
 def _check(cond: bool, message: str) -> None:
@@ -137,9 +139,24 @@ class RolloutConfig:
             f"rollout.group_size={self.group_size}: GRPO needs >= 2 samples per task to compare",
         )
         _check(self.tasks_per_step >= 1, f"rollout.tasks_per_step={self.tasks_per_step}: >= 1")
-        _check(self.temperature > 0, f"rollout.temperature={self.temperature}: must be > 0")
-        _check(0 < self.top_p <= 1, f"rollout.top_p={self.top_p}: must be in (0, 1]")
-        _check(self.max_new_tokens >= 1, f"rollout.max_new_tokens={self.max_new_tokens}: >= 1")
+        _check(self.temperature > 0, f"rollout.temperature={self.temperature}: must be > 0 "
+               "(the loss divides the logits by it; sampling is never greedy in GRPO)")  # fmt: skip
+        try:
+            self.sampling  # noqa: B018 - the sampling settings validate themselves
+        except ConfigError as e:
+            raise ConfigError(f"rollout.{e}".replace("max_tokens", "max_new_tokens")) from None
+
+    @property
+    def sampling(self) -> SamplingParams:
+        """The sampling settings of a GRPO step (``n`` = ``group_size``)."""
+        from stepcode.rollout.params import SamplingParams
+
+        return SamplingParams(
+            n=self.group_size,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            max_tokens=self.max_new_tokens,
+        )
 
     @property
     def samples_per_step(self) -> int:
@@ -220,6 +237,8 @@ class TrainConfig:
     rollout: RolloutConfig = field(default_factory=RolloutConfig)
     grpo: GRPOConfig = field(default_factory=GRPOConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
+    reward: RewardConfig = field(default_factory=RewardConfig)
+    """how outcome, steps and format make the logged scalar (the advantages use the steps)"""
     run: RunConfig = field(default_factory=RunConfig)
 
     def __post_init__(self) -> None:

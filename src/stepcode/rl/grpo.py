@@ -21,7 +21,7 @@ from stepcode.rl.config import TrainConfig
 from stepcode.rl.logprobs import PackedBatch, pack_rollouts, token_logprobs
 from stepcode.rl.loss import policy_loss
 from stepcode.rl.steps import batch_token_advantages, row_steps, stack_rows
-from stepcode.rollout.generate import SamplingConfig, derive_seed, sample_group
+from stepcode.rollout.generate import derive_seed, sample_group
 from stepcode.types import Reward, Rollout, Task
 
 
@@ -52,18 +52,19 @@ def grpo_step(
     G, ro, g = cfg.rollout.group_size, cfg.rollout, cfg.grpo
     t0 = time.perf_counter()
     seeds = [derive_seed(cfg.run.seed, step, b, s) for b in range(len(tasks)) for s in range(G)]
-    sampling = SamplingConfig(
-        max_new_tokens=ro.max_new_tokens,
-        temperature=ro.temperature,
-        top_p=ro.top_p,
+    rollouts = sample_group(
+        model,
+        tokenizer,
+        tasks,
+        ro.sampling,
+        seeds=seeds,
         batch_tasks=len(tasks),
         chat=cfg.model.chat,
     )
-    rollouts = sample_group(model, tokenizer, tasks, G, sampling, seeds=seeds)
     t_sample = time.perf_counter()
     row_tasks = [t for t in tasks for _ in range(G)]
     completions = [r.completion for r in rollouts]
-    rewards = score_batch(row_tasks, completions)
+    rewards = score_batch(row_tasks, completions, cfg.reward)
     t_reward = time.perf_counter()
 
     device = next(model.parameters()).device

@@ -182,7 +182,7 @@ def _task(
 ) -> Task:
     aligned = kind in _ALIGNED
     shown = inst.source if aligned else p.code
-    prompt = templates.render_prompt(
+    prompt = templates.task_prompt_text(
         kind.value, style, shown, p.entry_point, p.input_args, p.output, policy.max_hits
     )
     anchors: tuple[AnchorHit, ...] = (

@@ -16,7 +16,8 @@ from stepcode.models import build_tiny_model, train_tokenizer
 from stepcode.rl.logprobs import pack_rollouts, token_logprobs
 from stepcode.rl.loss import policy_loss
 from stepcode.rl.steps import AdvantageSpec, batch_token_advantages, row_steps, stack_rows
-from stepcode.rollout.generate import SamplingConfig, derive_seed, sample_group
+from stepcode.rollout.generate import derive_seed, sample_group
+from stepcode.rollout.params import SamplingParams
 from stepcode.types import Parsed, Reference, Reward, Task, TaskKind
 
 
@@ -43,12 +44,12 @@ def _train(mode: str, steps: int, outcome_parity: int = 0) -> tuple[list[float],
         )
         for i, p in enumerate(["abc", "def ghi"])
     ]
-    cfg = SamplingConfig(max_new_tokens=3, chat=False)
+    cfg = SamplingParams(n=8, max_tokens=3, temperature=1.0)
     G = 8
     first, last = [], []
     for step in range(steps):
         seeds = [derive_seed(1, step, b, g) for b in range(len(tasks)) for g in range(G)]
-        rollouts = sample_group(model, tok, tasks, G, cfg, seeds=seeds)
+        rollouts = sample_group(model, tok, tasks, cfg, seeds=seeds, chat=False)
         rewards = [_score(r, outcome_parity) for r in rollouts]
         acc = [
             sum(r.steps[0] for r in rewards) / len(rewards),
