@@ -218,8 +218,8 @@ def test_completions_score_only_gold_values(tasks, texts: list[str]) -> None:
     for task, comp in zip(rows, comps, strict=True):
         p = _timed(parse_completion, task, comp, limit=1.0)
         assert isinstance(p.reason, str)
-        if p.ok and task.kind is TaskKind.OUTPUT:
-            assert parse_value(p.predicted).ok
+        if p.ok and task.kind is TaskKind.OUTPUT:  # a value, or a name of the program
+            assert parse_value_for(CODE, p.predicted).text == p.predicted
     rewards = _timed(score_batch, rows, comps, limit=60)
     for task, reward in zip(rows, rewards, strict=True):
         if reward.outcome:
