@@ -231,10 +231,10 @@ def _scope(code: str) -> tuple[frozenset[str], Mapping[str, str]]:
     used: dict[str, int] = {}  # every occurrence
     dynamic = False
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            used[node.id] = used.get(node.id, 0) + 1
-        else:
-            dynamic = dynamic or _reaches_own_namespace(node)
+        if isinstance(node, ast.Name | ast.Attribute):  # ``mod.X`` may reach a global X too
+            key = node.id if isinstance(node, ast.Name) else node.attr
+            used[key] = used.get(key, 0) + 1
+        dynamic = dynamic or _reaches_own_namespace(node)
         for name in _bindings(node):
             bound[name] = bound.get(name, 0) + 1
             if not isinstance(node, ast.Name):
