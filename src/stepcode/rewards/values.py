@@ -123,12 +123,8 @@ def parse_value(
     try:
         node = _g.parse_tree(text, "eval")
         return _finish(_g.Builder(names, constants or {}).value(node, 0))
-    except _g.Refused as r:
-        return ValueParse(ok=False, reason=r.reason)
-    except (RecursionError, MemoryError, OverflowError):
-        return ValueParse(ok=False, reason="too_large")
-    except Exception:  # noqa: BLE001 - model text must never crash a judge
-        return ValueParse(ok=False, reason="not_a_value")
+    except Exception as e:  # noqa: BLE001 - model text must never crash a judge
+        return ValueParse(ok=False, reason=_reason(e))
 
 
 def parse_call(
@@ -163,14 +159,20 @@ def parse_call(
         built = [builder.value(a, 1) for a in node.args]
         named = [(k.arg, builder.value(k.value, 1)) for k in node.keywords]
         parts = [_g.text_of(b) for b in built] + [f"{k}={_g.text_of(b)}" for k, b in named]
-    except _g.Refused as r:
-        return CallParse(ok=False, reason=r.reason)
-    except (RecursionError, MemoryError, OverflowError):
-        return CallParse(ok=False, reason="too_large")
-    except Exception:  # noqa: BLE001 - model text must never crash a judge
-        return CallParse(ok=False, reason="not_a_value")
+    except Exception as e:  # noqa: BLE001 - model text must never crash a judge
+        return CallParse(ok=False, reason=_reason(e))
     code = any(isinstance(b[0], _g.Code) for b in [*built, *(b for _, b in named)])
     return CallParse(ok=True, args_text=", ".join(parts), needs_program=code)
+
+
+def _reason(e: Exception) -> str:
+    if isinstance(e, _g.Refused):
+        return e.reason
+    return (
+        "too_large"
+        if isinstance(e, RecursionError | MemoryError | OverflowError)
+        else "not_a_value"
+    )
 
 
 def _finish(built: tuple[object, int]) -> ValueParse:
