@@ -35,7 +35,6 @@ from stepcode.errors import ConfigError
 from stepcode.execution import instrument, run_jobs
 from stepcode.rewards.equality import same_value_repr
 from stepcode.rewards.parse import FORMAT_OK_REASONS, Parsed, parse_completion
-from stepcode.rewards.values import program_names
 from stepcode.rewards.verify import (
     CHECK_LIMITS,
     Check,
@@ -125,13 +124,10 @@ def _own_input_traces(
         except (SyntaxError, ConfigError, ValueError):
             continue
         limits = dataclasses.replace(CHECK_LIMITS, max_anchor_hits=policy.max_hits)
-        names = program_names(t.reference.code)
-        entry = t.reference.entry_point
-        jobs.append(
-            predicted_call_job(
-                inst.runtime_source, entry, p.predicted, names=names, limits=limits, anchors=True
-            )
-        )
+        ref = t.reference
+        job = predicted_call_job(inst.runtime_source, ref.entry_point, p.predicted,
+                                 program=ref.code, limits=limits, anchors=True)  # fmt: skip
+        jobs.append(job)
         idx.append(i)
     runs = run_jobs(jobs) if jobs else []
     return {i: tuple(r.result.anchors) for i, r in zip(idx, runs, strict=True)}

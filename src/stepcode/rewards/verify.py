@@ -4,9 +4,9 @@
    input the values of exactly one call (``parse_call``). Model text never runs; what goes into a
    check is the canonical re-serialisation of the value, never the model's text.
 2. The program runs once in the sandbox: ``f(<trusted input>)`` for an output prediction,
-   ``f(<predicted arguments>)`` for an input prediction (the arguments rebuilt there from their
-   canonical text, in a scope holding only ``set frozenset float range`` and the program's
-   ``def``/``class``/``import`` names). The run hands back ``(True, result)`` when the result is
+   ``f(<predicted arguments>)`` for an input prediction (their canonical text; when it calls a
+   constructor, built by ``call_entry`` in a scope holding only the real ``set frozenset float
+   range`` and the program's ``def``/``class``/``import`` names). The run hands back ``(True, result)`` when the result is
    made of exact builtin types only (``plain``: so its repr is the builtin one), else ``(False,)``.
    The G samples of a task that predict different outputs share this one run.
 3. On the trusted side that repr is parsed (``parse_value``, bounded) and compared with the
@@ -36,10 +36,8 @@ the caller raise (every byte read back is parsed with bounds; a failed run is an
 
 from __future__ import annotations
 
-import base64
 import functools
 import inspect
-import marshal
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -73,27 +71,24 @@ class Check:
 # ------------------------------------------------------------------ run inside the sandbox
 # These functions use builtins and ``same_value`` only: their source is executed where the
 # program runs (``_install``), and they run here too.
-def plain(value: object, left: list | None = None, depth: int = 0) -> bool:
-    """Is ``value`` made of exact builtin types only (at most 10,000 parts, 100 deep)?"""
-    left = [10_000] if left is None else left
+def plain(value: object, left: list, depth: int = 0) -> bool:
+    """Is ``value`` made of exact builtin types only (at most ``left[0]`` parts, 100 deep)?"""
     left[0] -= 1
     t = type(value)
     if left[0] < 0 or depth > 100:
         return False
-    if value is None or any(t is k for k in (int, float, complex, str, bytes, bool, range)):
-        return True
     if t is list or t is tuple or t is set or t is frozenset:
         return all(plain(x, left, depth + 1) for x in value)
     if t is dict:
         return all(
             plain(k, left, depth + 1) and plain(v, left, depth + 1) for k, v in value.items()
         )
-    return False
+    return value is None or any(t is k for k in (int, float, complex, str, bytes, bool, range))
 
 
 def result(value: object) -> tuple:
     """What a run hands back: ``(True, value)`` for a plain value, else ``(False,)``."""
-    return (True, value) if plain(value) else (False,)
+    return (True, value) if plain(value, [10_000]) else (False,)
 
 
 def build_value(text: str, glb: dict, names: tuple) -> object:
@@ -120,27 +115,21 @@ _NEEDS = {"result": (plain, result), "call": (build_value, call_entry),
 
 @functools.cache
 def _install(parts: tuple[str, ...]) -> str:
-    """Appended to the program: the helpers ``parts`` need, in a namespace of their own, bound to
-    ``__stepcode_h``. Their source is compiled here once and travels as a marshalled code object
-    (the child is the same interpreter): compiling it in every run would cost 0.1-0.3 ms of a
-    ~2 ms check."""
+    """Appended to the program: the helpers ``parts`` need, executed from their source into a
+    namespace of their own, ``__stepcode_h``. Only what a job uses is shipped: compiling costs
+    every run (~0.1 ms for ``plain``). No ``import``: the child pre-imports whenever a job's text
+    holds the word."""
     fns = dict.fromkeys(fn for part in parts for fn in _NEEDS[part])
     source = "".join(
         equality.sandbox_source() if fn is same_value else inspect.getsource(fn) for fn in fns
     )
-    code = marshal.dumps(compile(source, "<stepcode check>", "exec", optimize=2))
-    return (
-        "\n\ndef __stepcode_install(code):\n"
-        "    ns = {'__name__': '__stepcode_check__'}\n"
-        "    exec(__import__('marshal').loads(__import__('binascii').a2b_base64(code)), ns)\n"
-        "    return ns\n\n\n"
-        f"__stepcode_h = __stepcode_install({base64.b64encode(code).decode()!r})\n"
-    )
+    return f"\n\n__stepcode_h = {{}}\nexec({source!r}, __stepcode_h)\n"
 
 
 def _job(code: str, call: str, parts: tuple[str, ...], limits: Limits, *,
          anchors: bool = False) -> Job:  # fmt: skip
-    return Job(code=code + _install(parts), call=call, limits=limits, anchors=anchors)
+    return Job(code=code + _install(parts) if parts else code, call=call, limits=limits,
+               anchors=anchors)  # fmt: skip
 
 
 def _result(got: str) -> str:
@@ -156,14 +145,34 @@ def _entry_call(entry: str, args_text: str, names: tuple[str, ...]) -> str:
     return f"__stepcode_h['call_entry'](globals(), {entry!r}, {args_text!r}, {names!r})"
 
 
+_CONSTRUCTOR_CALLS = ("set(", "frozenset(", "float(", "range(")
+
+
+def _predicted_call(
+    code: str, entry: str, args_text: str, needs_program: bool
+) -> tuple[str, tuple[str, ...]]:
+    """The expression calling ``entry`` on canonical predicted arguments, and the helpers it needs.
+
+    Canonical arguments are displays, constants, constructor calls, program names and restricted
+    lambdas: evaluated in the program's namespace they build exactly their values, unless the
+    program rebinds a constructor name (``set = list``). So arguments that call no constructor
+    are written out as the call; the others go through ``call_entry`` and the real builtins.
+    """
+    if not any(c in args_text for c in _CONSTRUCTOR_CALLS):
+        return f"{entry}({args_text})", ()
+    names = tuple(sorted(program_names(code))) if needs_program else ()
+    return _entry_call(entry, args_text, names), ("call",)
+
+
 def predicted_call_job(
-    code: str, entry: str, args_text: str, *, names: frozenset[str], limits: Limits,
-    anchors: bool = False,
-) -> Job:  # fmt: skip
+    code: str, entry: str, args_text: str, *, program: str, limits: Limits, anchors: bool = False
+) -> Job:
     """A job that runs ``code`` then ``entry`` on predicted arguments (``parse_call``'s
-    ``args_text``), built the way verdicts build them (the input-aligned trace replay uses it)."""
-    call = _entry_call(entry, args_text, tuple(sorted(names)))
-    return _job(code, call, ("call",), limits, anchors=anchors)
+    ``args_text``), called the way verdicts call it (the input-aligned trace replay uses it);
+    ``program`` is the trusted program ``code`` was made from (its names)."""
+    needs_program = parse_call_for(program, f"{entry}({args_text})", entry).needs_program
+    call, parts = _predicted_call(program, entry, args_text, needs_program)
+    return _job(code, call, parts, limits, anchors=anchors)
 
 
 # ------------------------------------------------------------------ building checks
@@ -194,10 +203,9 @@ def input_check(code: str, output: str, predicted_input_args: str, *, entry: str
     want = parse_value(output)
     if not want.ok:
         return Verdict(correct=False, reason="bad_reference_output")
-    names = tuple(sorted(program_names(code))) if cp.needs_program else ()
-    got = _entry_call(entry, cp.args_text, names)
-    fallback = _job(code, _compare(got, want.text, (), strict), ("call", "compare"), limits)
-    first = _job(code, _result(got), ("call", "result"), limits)
+    got, parts = _predicted_call(code, entry, cp.args_text, cp.needs_program)
+    fallback = _job(code, _compare(got, want.text, (), strict), (*parts, "compare"), limits)
+    first = _job(code, _result(got), (*parts, "result"), limits)
     return Check(job=first, expected=want, strict=strict, fallback=fallback)
 
 
