@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from stepcode.rewards import score_batch, verify_inputs, verify_outputs
-from stepcode.rewards.verify import input_check, output_check, run_checks
+from stepcode.rewards.verify import input_check_job, output_check_job, run_checks
 from stepcode.tasks import make_tasks_batch, sft_target
 from stepcode.types import Program, TaskKind
 
@@ -37,9 +37,9 @@ def time_batch(rows: list[dict], direction: str) -> tuple[float, int]:
 def time_serial(rows: list[dict], direction: str) -> tuple[float, int]:
     """Seconds for the same checks one at a time, in sequence (one isolated run in flight)."""
     if direction == "output":
-        checks = [output_check(r["code"], r["input"], r["output"]) for r in rows]
+        checks = [output_check_job(r["code"], r["input"], r["output"]) for r in rows]
     else:
-        checks = [input_check(r["code"], r["output"], r["input"]) for r in rows]
+        checks = [input_check_job(r["code"], r["output"], r["input"]) for r in rows]
     t = time.perf_counter()
     ok = sum(run_checks([c])[0].correct for c in checks)
     return time.perf_counter() - t, ok

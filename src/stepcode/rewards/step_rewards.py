@@ -38,8 +38,8 @@ from stepcode.rewards.parse import FORMAT_OK_REASONS, Parsed, parse_completion
 from stepcode.rewards.verify import (
     CHECK_LIMITS,
     Check,
-    input_check,
-    output_check,
+    input_check_job,
+    output_check_job,
     predicted_call_job,
     run_checks,
 )
@@ -100,10 +100,10 @@ def _outcome_job(task: Task, parsed: Parsed, cfg: RewardConfig) -> Check | Verdi
         return Verdict(correct=False, reason=parsed.reason)
     ref = task.reference
     if task.kind in (TaskKind.INPUT, TaskKind.INPUT_ALIGNED):
-        return input_check(
+        return input_check_job(
             ref.code, ref.output, parsed.predicted, entry=ref.entry_point, strict=cfg.strict_types
         )
-    return output_check(
+    return output_check_job(
         ref.code, ref.input_args, parsed.predicted, entry=ref.entry_point, strict=cfg.strict_types
     )
 

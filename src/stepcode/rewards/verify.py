@@ -176,7 +176,7 @@ def predicted_call_job(
 
 
 # ------------------------------------------------------------------ building checks
-def output_check(code: str, input_args: str, predicted_output: str, *, entry: str = "f",
+def output_check_job(code: str, input_args: str, predicted_output: str, *, entry: str = "f",
                  strict: bool = False, limits: Limits = CHECK_LIMITS) -> Check | Verdict:  # fmt: skip
     """The check of an output prediction, or a Verdict when it is refused before any run."""
     pv = parse_value_for(code, predicted_output)
@@ -192,7 +192,7 @@ def output_check(code: str, input_args: str, predicted_output: str, *, entry: st
     return Check(job=first, expected=pv, strict=strict, fallback=compare_job)
 
 
-def input_check(code: str, output: str, predicted_input_args: str, *, entry: str = "f",
+def input_check_job(code: str, output: str, predicted_input_args: str, *, entry: str = "f",
                 strict: bool = False, limits: Limits = CHECK_LIMITS) -> Check | Verdict:  # fmt: skip
     """The check of an input prediction (CRUXEval ``input`` text: the arguments of one call)."""
     if not isinstance(predicted_input_args, str):
@@ -276,7 +276,7 @@ def verify_output(
 ) -> Verdict:
     """Is ``entry(input_args) == predicted_output`` when the trusted ``code`` runs?"""
     return run_checks(
-        [output_check(code, input_args, predicted_output, entry=entry, strict=strict)]
+        [output_check_job(code, input_args, predicted_output, entry=entry, strict=strict)]
     )[0]
 
 
@@ -285,15 +285,15 @@ def verify_input(
 ) -> Verdict:
     """Does the trusted ``code`` give ``output`` on ``predicted_input_args`` (CRUXEval ``input`` text)?"""
     return run_checks(
-        [input_check(code, output, predicted_input_args, entry=entry, strict=strict)]
+        [input_check_job(code, output, predicted_input_args, entry=entry, strict=strict)]
     )[0]
 
 
 def verify_outputs(items: Sequence[tuple[str, str, str]], *, strict: bool = False) -> list[Verdict]:
     """Batch ``verify_output`` over ``(code, input_args, predicted_output)`` through the pool."""
-    return run_checks([output_check(c, i, p, strict=strict) for c, i, p in items])
+    return run_checks([output_check_job(c, i, p, strict=strict) for c, i, p in items])
 
 
 def verify_inputs(items: Sequence[tuple[str, str, str]], *, strict: bool = False) -> list[Verdict]:
     """Batch ``verify_input`` over ``(code, output, predicted_input_args)`` through the pool."""
-    return run_checks([input_check(c, o, p, strict=strict) for c, o, p in items])
+    return run_checks([input_check_job(c, o, p, strict=strict) for c, o, p in items])
