@@ -69,7 +69,7 @@ def test_adversarial_generations_fail(cruxeval_path: Path) -> None:
     by_gen = {s.generation: s for s in report.samples}
     # "1 or True" makes the assert itself pass: the official rule accepts it, and so do we; the
     # by-value reading rejects it and the summary says so
-    assert by_gen["1 or True"].correct and by_gen["1 or True"].audit == "by_value:not_literal"
+    assert by_gen["1 or True"].correct and by_gen["1 or True"].audit == "by_value:not_a_value"
     wrong = [s.generation for s in report.samples if s.correct and s.generation != "1 or True"]
     assert wrong == []
     assert by_gen[f"f({item.data['input']})"].skipped
