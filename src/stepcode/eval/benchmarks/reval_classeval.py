@@ -35,6 +35,7 @@ from typing import Any
 
 from stepcode.errors import DataError
 from stepcode.eval.benchmarks import reval_answers as ra
+from stepcode.eval.benchmarks import reval_literals as rl
 from stepcode.eval.benchmarks.reval_data import ClassEvalTest, RevalPair
 from stepcode.types import Limits
 
@@ -217,11 +218,11 @@ def capture_values(pairs: Sequence[RevalPair]) -> list[list[str] | None]:
     out: list[list[str] | None] = []
     for job in jobs:
         r = next(runs).result if job is not None else None
-        try:
-            caps = ast.literal_eval(r.return_value) if r and r.status.value == "ok" else None
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            caps = None  # a bounded repr cut short
-        out.append(caps if isinstance(caps, list) else None)
+        ok, caps = (
+            rl.literal(r.return_value or "") if r and r.status.value == "ok" else (False, None)
+        )
+        good = ok and isinstance(caps, list) and all(isinstance(c, str) for c in caps)
+        out.append(caps if good else None)  # None also for a bounded repr cut short
     return out
 
 
@@ -255,8 +256,4 @@ def _asked_sources(snippet: str) -> list[str]:
 
 
 def _is_literal(text: str) -> bool:
-    try:
-        ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return False
-    return True
+    return rl.literal(text)[0]
