@@ -160,7 +160,7 @@ def test_prompts_show_setup_and_the_test_snippet(reval_dir: Path) -> None:
     assert reval.invocation(plain) == "\n" + plain.input.rstrip()
     ours = reval.prompts(it, "coverage")[0]  # stepcode's set: the setUp commented, its own words
     assert "setup code executed previously" not in ours and f"# {body[0]}\n" in ours
-    assert ours.endswith("the above test code is run?\n[/QUESTION]\n[ANSWER]")
+    assert ours.endswith("the test code above is run?\n[/QUESTION]\n[ANSWER]")
 
 
 def test_answer_method_is_reval_transform() -> None:
@@ -218,7 +218,7 @@ def test_benchmark_protocol_scores_classeval(reval_dir: Path, task: str) -> None
     items = [i for i in bench.load(str(reval_dir), limit=87) if reval_item(i).pair.idx == 86]
     prompts = [bench.prompt(it) for it in items]
     assert all(isinstance(p, str) for p in prompts)
-    assert task == "output" or all("the above test code" in p for p in prompts)
+    assert task == "output" or all("the test code above" in p for p in prompts)
     pairs = _classeval(reval_dir, (86,))
     _, gold = _gold(pairs)
     gens = {}

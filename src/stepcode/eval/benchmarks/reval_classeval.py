@@ -19,6 +19,10 @@ no licence). What REval does and what we do:
 * Items whose class or test code imports a top-level module that is not installed here are
   skipped and counted (``missing_modules``), never run.
 
+``ABBR``, ``PRELUDE`` and the ``setUp`` header are the short layout strings REval's
+``evaluation.py`` (not its prompt files) puts around the test code: ``invocation`` uses them for the
+official prompt set only, so that its prompts are REval's to the byte.
+
 Not done: REval keeps every program's classes in one module namespace and reuses one class object
 for all pairs of a program, so class-level state could leak between pairs there; here each pair
 runs in a fresh child.

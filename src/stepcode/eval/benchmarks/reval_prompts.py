@@ -190,7 +190,11 @@ def prompt_values(pair: RevalPair, task: str, prompt_set: str = "official") -> l
     lines = pair.code.split("\n")
     numbered = task == "path" and pair.classeval is None
     shown = "".join(f"{i + 1}\t{s}\n" for i, s in enumerate(lines)) if numbered else pair.code
-    abbr = rc.ABBR if pair.classeval is not None else inv
+    abbr = inv
+    if pair.classeval is not None:
+        from stepcode.eval.benchmarks.reval_wording import ABBR
+
+        abbr = rc.ABBR if prompt_set == "official" else ABBR
     return [
         {"code": shown, "invocation": inv, "invocation_abbr": abbr, "line": q.lineno,
          "codeline": lines[q.lineno - 1], "var": q.var}

@@ -2,9 +2,12 @@
 
 Written for stepcode (see ``reval_prompts``). Each keeps the answer format REval's scorer reads and
 ends where the answer begins: ``[ANSWER]`` for direct prompts, ``[THOUGHT]`` for chain of thought.
+ClassEval questions name the test code ``ABBR``.
 """
 
 from __future__ import annotations
+
+ABBR = "the test code above"
 
 _READ = (
     "Below is Python code followed by the code that runs it. Think about what really happens when "
@@ -54,7 +57,7 @@ _SHOTS = {
         (_SHOT_CODE + "clamp(12, 0, 10)", "Does line 3 (        x = lo) run when clamp(12, 0, 10) is run?",
          "12 is not below 0, so the first branch is skipped and line 3 never runs.", "NO"),
         (_SHOT_CLASS, "Does line 6 (        self.seen[key] = self.seen.get(key, 0) + 1) run when the "
-         "above test code is run?", "The test calls add('b'), whose first line is line 6.", "YES"),
+         "test code above is run?", "The test calls add('b'), whose first line is line 6.", "YES"),
     ],
     "state": [
         (_SHOT_CODE + "clamp(12, 0, 10)", "Does line 5 (        x = hi) run when clamp(12, 0, 10) "
@@ -64,7 +67,7 @@ _SHOTS = {
          "run? If it does, what are the value and type of x right after it? If it does not, answer "
          "Nil.", "3 is not below 0, so line 3 never runs.", "Nil"),
         (_SHOT_CLASS, "Does line 6 (        self.seen[key] = self.seen.get(key, 0) + 1) run when the "
-         "above test code is run? If it does, what are the value and type of self.seen right after "
+         "test code above is run? If it does, what are the value and type of self.seen right after "
          "it? If it does not, answer Nil.", "add('b') counts 'b' once in the empty dict.",
          "{'b': 1}; dict"),
     ],
@@ -73,7 +76,7 @@ _SHOTS = {
          "runs, which line runs next?", "12 > 10 holds, so the elif branch runs next.", "x = hi"),
         (_SHOT_CODE + "clamp(5, 0, 10)", "When clamp(5, 0, 10) is run and the line `        x = hi` "
          "runs, which line runs next?", "5 is within the bounds, so line 5 never runs.", "-1"),
-        (_SHOT_CLASS, "When the above test code is run and the line `        return self.seen[key]` "
+        (_SHOT_CLASS, "When the test code above is run and the line `        return self.seen[key]` "
          "runs, which line runs next?", "add returns to the test code, which is not asked about, "
          "and nothing in the class runs after it.", "-1"),
     ],
