@@ -328,7 +328,7 @@ class Verdict:
 
     correct: bool
     reason: str
-    """``correct`` or why not: not_literal, wrong_value, exec_timeout, ..."""
+    """``correct`` or why not: not_a_value, unknown_name, too_large, wrong_value, exec_timeout, ..."""
 
 
 @dataclass(frozen=True, kw_only=True)
