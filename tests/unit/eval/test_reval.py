@@ -9,9 +9,9 @@ import pytest
 from stepcode.errors import ConfigError
 from stepcode.eval.benchmarks import reval
 from stepcode.eval.benchmarks import reval_answers as ra
+from stepcode.eval.benchmarks.prompts import Field
 from stepcode.eval.benchmarks.reval_data import reval_item
 from stepcode.eval.benchmarks.reval_prompts import (
-    Field,
     RevalPrompts,
     official_prompts,
     parse_template,
@@ -156,7 +156,7 @@ def test_template_fields_are_plain(tmp_path: Path) -> None:
         parse_template("{code.__class__}", "x")
     with pytest.raises(ConfigError, match="field"):
         parse_template("{line!r}", "x")
-    parts = parse_template("a {{b}} {line}", "x")
+    parts = parse_template("a {{b}} {line}", "x").parts
     assert parts == ("a {b} ", Field("line"))
 
 

@@ -39,6 +39,7 @@ from stepcode.eval.benchmarks import reval_answers as ra
 from stepcode.eval.benchmarks import reval_classeval as rc
 from stepcode.eval.benchmarks import reval_values as rv
 from stepcode.eval.benchmarks.base import EvalItem, ScoreMode, ScoreReport
+from stepcode.eval.benchmarks.prompts import PromptSetName
 from stepcode.eval.benchmarks.reval_data import (
     RevalItem,
     RevalPair,
@@ -49,7 +50,6 @@ from stepcode.eval.benchmarks.reval_data import (
 )
 from stepcode.eval.benchmarks.reval_prompts import ENV as PROMPTS_ENV
 from stepcode.eval.benchmarks.reval_prompts import (
-    PromptSetName,
     RevalPrompts,
     invocation,
     official_prompts,

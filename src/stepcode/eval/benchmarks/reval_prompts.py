@@ -21,59 +21,26 @@ ClassEval test code after the commented ``setUp``), ``prompts(pair, task, cot, s
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import string
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
 
 from stepcode.errors import ConfigError
 from stepcode.eval.benchmarks import reval_classeval as rc
+from stepcode.eval.benchmarks.prompts import Field, PromptSet, Template
 from stepcode.eval.benchmarks.reval_data import RevalPair
 
-PromptSetName = Literal["stepcode", "official"]
 FIELDS = ("code", "invocation", "invocation_abbr", "line", "codeline", "var")
 KEYS = tuple(f"{s}_{t}" for s in ("direct", "cot") for t in ("coverage", "state", "path", "output"))
 ENV = "STEPCODE_REVAL_HARNESS"
 STEPCODE_SYSTEM = "You read Python code carefully and say exactly what it does when it runs."
 
 
-@dataclass(frozen=True)
-class Field:
-    name: str
+RevalPrompts = PromptSet
+"""REval's prompt sets are ``eval.benchmarks.prompts.PromptSet`` s (keys ``{direct,cot}_{task}``)"""
 
 
-@dataclass(frozen=True)
-class RevalPrompts:
-    """One prompt set: template key (``direct_state``, ``cot_path``, ...) -> literal text and fields."""
-
-    name: PromptSetName
-    templates: Mapping[str, tuple[str | Field, ...]]
-    system: str | None
-    """the system message of chat-style prompts (None: the copy holds none)"""
-    source: str = "stepcode"
-    digest: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        h = hashlib.sha256()
-        for key in sorted(self.templates):
-            h.update(f"{key}\0{_text(self.templates[key])}\0".encode())
-        h.update((self.system or "").encode())
-        object.__setattr__(self, "digest", h.hexdigest()[:16])
-
-    @property
-    def info(self) -> dict[str, str]:
-        return {"prompts": self.name, "prompt_source": self.source, "prompt_digest": self.digest}
-
-    def render(self, key: str, values: Mapping[str, object]) -> str:
-        return "".join(
-            p if isinstance(p, str) else str(values[p.name]) for p in self.templates[key]
-        )
-
-
-def parse_template(text: str, where: str) -> tuple[str | Field, ...]:
+def parse_template(text: str, where: str) -> Template:
     """A ``str.format`` template as literal text and plain fields (``{{`` is a brace)."""
     parts: list[str | Field] = []
     try:
@@ -90,12 +57,7 @@ def parse_template(text: str, where: str) -> tuple[str | Field, ...]:
         if name not in FIELDS or spec or conversion:
             raise ConfigError(f"{where}: field {{{name}}} is not one of {', '.join(FIELDS)}")
         parts.append(Field(name))
-    return tuple(parts)
-
-
-def _text(parts: tuple[str | Field, ...]) -> str:
-    return "".join(p.replace("{", "{{").replace("}", "}}") if isinstance(p, str) else
-                   "{" + p.name + "}" for p in parts)  # fmt: skip
+    return Template(tuple(parts))
 
 
 def official_dir(harness: str | None = None, data_dir: str | None = None) -> Path:
@@ -126,7 +88,7 @@ def official_prompts(harness: str | None = None, data_dir: str | None = None) ->
         except (OSError, UnicodeDecodeError) as e:
             raise ConfigError(f"REval prompts: cannot read {f} ({e})") from None
         templates[key] = parse_template(text, str(f))
-    return RevalPrompts(name="official", templates=templates, system=_system(d), source=str(d))
+    return PromptSet(name="official", templates=templates, system=_system(d), source=str(d))
 
 
 def _system(prompts_dir: Path) -> str | None:
@@ -155,7 +117,7 @@ def stepcode_prompts() -> RevalPrompts:
     from stepcode.eval.benchmarks.reval_wording import TEMPLATES
 
     parsed = {k: parse_template(v, f"stepcode {k}") for k, v in TEMPLATES.items()}
-    return RevalPrompts(name="stepcode", templates=parsed, system=STEPCODE_SYSTEM)
+    return PromptSet(name="stepcode", templates=parsed, system=STEPCODE_SYSTEM)
 
 
 _STEPCODE_SETUP = "\n# setUp, already run:\n"
@@ -182,7 +144,7 @@ def invocation(pair: RevalPair, task: str = "coverage", prompt_set: str = "offic
     return head + _STEPCODE_TEST + pair.input.rstrip()
 
 
-def prompt_values(pair: RevalPair, task: str, prompt_set: str = "official") -> list[dict[str, Any]]:
+def prompt_values(pair: RevalPair, task: str, prompt_set: str = "official") -> list[dict[str, str]]:
     """The template fields of each prompt: one per (line, var) question, one for ``output``."""
     inv = invocation(pair, task, prompt_set)
     if task == "output":
@@ -196,7 +158,7 @@ def prompt_values(pair: RevalPair, task: str, prompt_set: str = "official") -> l
 
         abbr = rc.ABBR if prompt_set == "official" else ABBR
     return [
-        {"code": shown, "invocation": inv, "invocation_abbr": abbr, "line": q.lineno,
+        {"code": shown, "invocation": inv, "invocation_abbr": abbr, "line": str(q.lineno),
          "codeline": lines[q.lineno - 1], "var": q.var}
         for q in pair.questions
     ]  # fmt: skip
@@ -208,4 +170,4 @@ def prompts(
     """The prompts of ``pair`` for ``task`` (stepcode's wording unless ``prompt_set`` is given)."""
     ps = prompt_set or stepcode_prompts()
     key = f"{'cot' if cot else 'direct'}_{task}"
-    return [ps.render(key, v) for v in prompt_values(pair, task, ps.name)]
+    return [ps.templates[key].render(v) for v in prompt_values(pair, task, ps.name)]
