@@ -33,7 +33,6 @@ from stepcode.eval.benchmarks.reval_data import RevalPair
 FIELDS = ("code", "invocation", "invocation_abbr", "line", "codeline", "var")
 KEYS = tuple(f"{s}_{t}" for s in ("direct", "cot") for t in ("coverage", "state", "path", "output"))
 ENV = "STEPCODE_REVAL_HARNESS"
-STEPCODE_SYSTEM = "You read Python code carefully and say exactly what it does when it runs."
 
 
 RevalPrompts = PromptSet
@@ -115,9 +114,10 @@ def _system(prompts_dir: Path) -> str | None:
 @functools.cache
 def stepcode_prompts() -> RevalPrompts:
     from stepcode.eval.benchmarks.reval_wording import TEMPLATES
+    from stepcode.eval.benchmarks.wording import SYSTEM
 
     parsed = {k: parse_template(v, f"stepcode {k}") for k, v in TEMPLATES.items()}
-    return PromptSet(name="stepcode", templates=parsed, system=STEPCODE_SYSTEM)
+    return PromptSet(name="stepcode", templates=parsed, system=SYSTEM)
 
 
 _STEPCODE_SETUP = "\n# setUp, already run:\n"
