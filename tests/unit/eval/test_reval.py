@@ -145,6 +145,11 @@ def test_official_prompts_are_found_and_recorded(reval_dir: Path, official: Reva
     monkeypatch.setenv("STEPCODE_REVAL_HARNESS", str(reval_dir))
     assert get_benchmark("reval-path", prompts="official").prompt_info == official.info
     assert get_benchmark("reval-path").prompt_info["prompts"] == "stepcode"
+    chat = get_benchmark("reval-state", prompt_style="chat").prompt(items[0])
+    assert [m["role"] for m in chat] == ["system", "user"] and "[ANSWER]" in chat[1]["content"]
+    if not (reval_dir / "inference.py").is_file():  # the copy holds no system message
+        with pytest.raises(ConfigError, match="system message"):
+            get_benchmark("reval-state", prompts="official", prompt_style="chat").prompt(items[0])
     monkeypatch.setenv("STEPCODE_REVAL_HARNESS", str(reval_dir / "nothing-here"))
     with pytest.raises(ConfigError, match="STEPCODE_REVAL_HARNESS|prompts"):
         get_benchmark("reval-path", prompts="official")
