@@ -97,6 +97,11 @@ class Jail:
         self._run_dirs: dict[str, str] = {}
         self._keep: dict[str, set[str]] = {}  # mount points we made inside a run dir
         self._size: tuple[int, int] | None = None
+        self.host_dir: str | None = None  # without a view: the run dirs' parent in host /tmp
+
+    def close(self) -> None:
+        if self.host_dir is not None:
+            shutil.rmtree(self.host_dir, ignore_errors=True)
 
     # -- per run ---------------------------------------------------------------------------
     @property
@@ -201,7 +206,8 @@ def enter(without: frozenset[str], view: View) -> Jail:
         except OSError as e:
             jail.notes.append(f"no filesystem view ({e}): the host filesystem stays visible")
     if not built:
-        jail._make_run_dirs(_private_dir())
+        jail.host_dir = _private_dir()
+        jail._make_run_dirs(jail.host_dir)
     jail.layers = {
         "network_namespace": got["net"],
         "pid_namespace": got["pid"],

@@ -59,7 +59,7 @@ def _site_paths() -> tuple[list[str], list[str]]:
     install's source, which programs must not see and which leave ``sys.path`` again)."""
     import site  # under -S, importing site does not run site.main()
 
-    sites = [d for d in site.getsitepackages() if os.path.isdir(d)]
+    sites = [d for d in site.getsitepackages(_prefixes()) if os.path.isdir(d)]
     inside, outside = [], []
     for sitedir in sites:
         for name in sorted(os.listdir(sitedir)):
@@ -80,6 +80,25 @@ def _site_paths() -> tuple[list[str], list[str]]:
                     (inside if within else outside).append(path)
     sys.path.extend(p for p in [*sites, *inside] if p not in sys.path)
     return [*sites, *inside], outside
+
+
+def _prefixes() -> list[str]:
+    """``site.venv``'s answer without running ``site``: under ``-S`` a venv's ``sys.prefix`` is
+    still the base interpreter's, but its packages are the venv's."""
+    exe_dir = os.path.dirname(sys.executable)
+    for cfg in (
+        os.path.join(exe_dir, "pyvenv.cfg"),
+        os.path.join(os.path.dirname(exe_dir), "pyvenv.cfg"),
+    ):
+        if os.path.isfile(cfg):
+            try:
+                with open(cfg, encoding="utf-8") as f:
+                    keys = dict(line.split("=", 1) for line in f if "=" in line)
+            except (OSError, UnicodeDecodeError):
+                keys = {}
+            system = keys.get("include-system-site-packages", "false").strip().lower() == "true"
+            return [os.path.dirname(cfg), *([sys.base_prefix] if system else [])]
+    return [sys.prefix]
 
 
 def _view_paths(importable: list[str], editable: list[str]) -> _jail.View:
@@ -347,6 +366,7 @@ def _run_loop(jail, oom: _OomCounter, tracehook, drop_uid: bool, seccomp: bool) 
             reply = {**_wire.failure("crash", f"sandbox worker error: {type(e).__name__}: {e}"),
                      "stdout": "", "stderr": "", "duration_s": 0.0}  # fmt: skip
         _send(stdout, reply)
+    jail.close()
 
 
 if __name__ == "__main__":
