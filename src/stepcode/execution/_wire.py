@@ -202,7 +202,7 @@ def check_trace(obj: object, limits: dict) -> dict:
         if type(state) is not list or len(state) != 7:
             raise WireError("trace.states: each state is a list of 7 fields")
         line, func, frame_id, event, local_vars, ret, exc = state
-        if event not in EVENTS:
+        if type(event) is not str or event not in EVENTS:
             raise WireError("trace.states: unknown event")
         if type(local_vars) is not dict:
             raise WireError("trace.states: locals must be an object")
@@ -239,10 +239,10 @@ def check_run(obj: object, limits: dict, *, extra: frozenset[str] = frozenset())
     """A run's outcome (from the child, or the run part of a reply): checked and normalised."""
     _keys(obj, RUN_KEYS | extra, "run", optional=frozenset({"trace"}))
     status = obj["status"]
-    if status not in STATUSES:
+    if type(status) is not str or status not in STATUSES:
         raise WireError("run.status: unknown status")
     integrity = obj["integrity"]
-    if integrity not in INTEGRITY:
+    if type(integrity) is not str or integrity not in INTEGRITY:
         raise WireError("run.integrity: unknown flag")
     cap = _repr_cap(limits)
     hits = []
