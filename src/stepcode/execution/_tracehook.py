@@ -119,6 +119,7 @@ class Recorder:
         self.cut = False  # set by the harness's soft timeout: what it breaks is not tampering
         self._active = False
         self._own = False  # our own settrace calls, which the audit hook must not flag
+        self._settrace_seen = False
         self._open: dict[int, object] = {}  # frames between call and return (kept alive)
         self.max_steps = max_steps
         self.max_repr = max_repr
@@ -138,6 +139,15 @@ class Recorder:
 
     # -- tracing -------------------------------------------------------------------------
     def start(self) -> None:
+        import _thread  # threads run untraced: starting one marks the run
+
+        real = _thread.start_new_thread
+
+        def start_new_thread(*args, **kwargs):
+            self._flag("threads")
+            return real(*args, **kwargs)
+
+        _thread.start_new_thread = start_new_thread
         self._settrace(self._global)
         self._active = True
 
@@ -152,17 +162,16 @@ class Recorder:
             self._flag("hook_removed")
         elif current != self._global:
             self._flag("hook_replaced")
+        elif self._settrace_seen:
+            self._flag("settrace")  # switched off and on again: lines in between are missing
         elif self._open:
             self._flag("frame_untraced")
 
     def audit(self, event: str, args: tuple) -> None:
-        """``sys.addaudithook`` target (installed by the harness for traced runs)."""
-        if not self._active or self.cut:
-            return
-        if event == "sys.settrace" and not self._own:
-            self._flag("settrace")
-        elif event == "_thread.start_new_thread":
-            self._flag("threads")
+        """``sys.addaudithook`` target (installed by the harness for traced runs): sees every
+        ``sys.settrace`` call, ``PyEval_SetTrace`` from C included."""
+        if event == "sys.settrace" and self._active and not self._own and not self.cut:
+            self._settrace_seen = True
 
     def _flag(self, what: str) -> None:
         if self.integrity == "ok":

@@ -157,6 +157,12 @@ def _job_frame(job: Job) -> dict[str, Any]:
     }
 
 
+def tamper_reason(result: ExecutionResult) -> str | None:
+    """``tampered:<integrity>`` when the run's trace or anchors are not ground truth, else None:
+    the one drop reason ``tasks`` and ``data`` record for such programs."""
+    return None if result.integrity == "ok" else f"tampered:{result.integrity}"
+
+
 @functools.lru_cache(maxsize=256)
 def _limits_frame(limits: Limits) -> dict[str, Any]:
     return dataclasses.asdict(limits)  # read-only by every caller

@@ -119,17 +119,15 @@ def _own_input_traces(
         except (SyntaxError, ConfigError, ValueError):
             continue
         limits = dataclasses.replace(CHECK_LIMITS, max_anchor_hits=policy.max_hits)
-        jobs.append(
-            Job(
-                code=inst.runtime_source,
-                call=f"{t.reference.entry_point}({p.predicted})",
-                limits=limits,
-                anchors=True,
-            )
-        )
+        jobs.append(inst.job(f"{t.reference.entry_point}({p.predicted})", limits))
         idx.append(i)
     runs = run_jobs(jobs) if jobs else []
-    return {i: tuple(r.result.anchors) for i, r in zip(idx, runs, strict=True)}
+    # a run whose program forged or hid its anchors has no ground truth to score steps against
+    return {
+        i: tuple(r.result.anchors)
+        for i, r in zip(idx, runs, strict=True)
+        if r.result.integrity == "ok"
+    }
 
 
 def _reward(

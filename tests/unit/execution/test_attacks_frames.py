@@ -59,7 +59,7 @@ def test_a_well_formed_frame_with_the_stolen_nonce_is_only_the_programs_own_boun
 
 
 def test_garbage_before_the_real_frame_is_a_crash_not_a_result():
-    attack = Job(code="import os\nos.write(3, b'{\"status\": \"ok\", ')", call="7", limits=FAST)
+    attack = Job(code='import os\nos.write(3, b\'{"status": "ok", \')', call="7", limits=FAST)
     (run,) = batch_around([attack])
     assert run.result.status is ExecStatus.CRASH and "frame" in run.result.error
 

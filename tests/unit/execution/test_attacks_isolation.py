@@ -68,7 +68,10 @@ def test_sysv_objects_and_message_queues_cannot_outlive_a_run(pool1):
 
 def test_kernel_keyrings_are_out_of_reach(pool1):
     need("seccomp")
-    add = LIBC + "r = libc.syscall(248, b'user', b'stepcode', b'secret', 6, -4)\ne = ctypes.get_errno()\n"
+    add = (
+        LIBC
+        + "r = libc.syscall(248, b'user', b'stepcode', b'secret', 6, -4)\ne = ctypes.get_errno()\n"
+    )
     find = LIBC + "r = libc.syscall(250, 10, -4, b'user', b'stepcode', 0)\ne = ctypes.get_errno()\n"
     put, got = batch_around([Job(code=add, call="(r, e)", limits=FAST),
                              Job(code=find, call="(r, e)", limits=FAST)], pool1)  # fmt: skip
@@ -146,7 +149,9 @@ def test_the_host_filesystem_and_process_table_are_not_there():
     private = [str(package), str(package.parent), str(Path.cwd()), "/work", "/home", "/etc/shadow",
                "/root/.bashrc", "/var/run", "/run", "/sys", "/proc/1", "/dev/sda", "/dev/vda",
                str(Path(__file__).resolve())]  # fmt: skip
-    probe = Job(code="import os", call=f"[p for p in {private!r} if os.path.exists(p)]", limits=FAST)
+    probe = Job(
+        code="import os", call=f"[p for p in {private!r} if os.path.exists(p)]", limits=FAST
+    )
     procs = Job(code="import os", call="(os.getpid(), sorted(os.listdir('/proc')))", limits=FAST)
     host, table = batch_around([probe, procs])
     assert _value(host) == []
