@@ -114,7 +114,7 @@ class Jail:
             return
         size = (tmpfs_mb << 20, max(256, tmpfs_mb * 64))
         if size != self._size:
-            opts = f"size={size[0]},nr_inodes={size[1]},mode=0700"
+            opts = f"size={size[0]},nr_inodes={size[1]}"
             mount(None, RUN_ROOT, None, MS_REMOUNT | MS_NOSUID | MS_NODEV, opts)
             self._size = size
 
@@ -130,10 +130,9 @@ class Jail:
                         shutil.rmtree(entry)
                     else:
                         os.unlink(entry)
-        except (OSError, RecursionError) as e:
+        except (OSError, RecursionError):  # too deep, too odd: a fresh tmpfs instead
             if not self._private_run_root:
                 raise
-            self.notes.append(f"run dirs remounted after a failed clean-up: {e}")
             self._remount_run_dirs()
 
     def reap(self) -> None:
@@ -152,12 +151,13 @@ class Jail:
                 return
 
     # -- set-up ----------------------------------------------------------------------------
-    def _make_run_dirs(self, root: str) -> None:
-        for name in RUN_DIRS:
-            path = f"{root}/{name}"
+    @staticmethod
+    def _make_run_dirs(root: str) -> dict[str, str]:
+        paths = {name: f"{root}/{name}" for name in RUN_DIRS}
+        for path in paths.values():
             os.makedirs(path, exist_ok=True)
             os.chmod(path, 0o1777)
-            self._run_dirs[name] = path
+        return paths
 
     def _remount_run_dirs(self) -> None:
         for target in (*RUN_DIRS.values(), RUN_ROOT):
@@ -207,7 +207,7 @@ def enter(without: frozenset[str], view: View) -> Jail:
             jail.notes.append(f"no filesystem view ({e}): the host filesystem stays visible")
     if not built:
         jail.host_dir = _private_dir()
-        jail._make_run_dirs(jail.host_dir)
+        jail._run_dirs = jail._make_run_dirs(jail.host_dir)
     jail.layers = {
         "network_namespace": got["net"],
         "pid_namespace": got["pid"],
@@ -267,9 +267,26 @@ def _stage(exposures: list[str]) -> str:
 
 
 def _build_view(jail: Jail, view: View, own_proc: bool) -> None:
+    """Assemble the new root on a tmpfs at a stage dir and enter it; if assembling fails, the
+    stage is detached again and nothing has changed (the caller falls back to the host view)."""
     stage = _stage(view.paths)
     mount("tmpfs", stage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=4194304,nr_inodes=8192")
+    try:
+        _assemble(jail, view, stage, own_proc)
+    except OSError:
+        _umount(stage)
+        jail._keep.clear()
+        raise
+    _enter_root(stage)
+    jail._private_run_root = True
+    jail.exposed = view.paths
+    try:
+        mount(None, "/", None, MS_REMOUNT | MS_BIND | _RO)
+    except OSError as e:  # the layer report reads the result (readonly_fs)
+        jail.notes.append(f"the new root stayed writable: {e}")
 
+
+def _assemble(jail: Jail, view: View, stage: str, own_proc: bool) -> None:
     def at(path: str) -> str:
         return stage + path
 
@@ -277,9 +294,7 @@ def _build_view(jail: Jail, view: View, own_proc: bool) -> None:
         os.makedirs(at(d), exist_ok=True)
     os.chmod(at(RUN_ROOT), 0o700)
     jail._mount_run_root(stage)
-    jail._run_dirs = {name: f"{RUN_ROOT}/{name}" for name in RUN_DIRS}
     jail._bind_run_dirs(stage)
-    jail._private_run_root = True
     for path in _distinct(view.paths):
         _expose(jail, stage, path)
     for link, target in view.links:
@@ -305,9 +320,6 @@ def _build_view(jail: Jail, view: View, own_proc: bool) -> None:
         mount("proc", at("/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts)
     except OSError:
         mount("proc", at("/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
-    _enter_root(stage)
-    mount(None, "/", None, MS_REMOUNT | MS_BIND | _RO)
-    jail.exposed = view.paths
 
 
 def _distinct(paths: list[str]) -> list[str]:
@@ -321,8 +333,8 @@ def _distinct(paths: list[str]) -> list[str]:
 
 
 def _expose(jail: Jail, stage: str, path: str) -> None:
-    """Bind ``path`` (a real path) read-only at the same place in the new root, and recreate
-    the host's symlinks on the way to it (``/lib -> usr/lib``)."""
+    """Bind ``path`` (a real path) read-only at the same place in the new root (a path under a
+    run dir, an interpreter in /tmp, becomes a kept mount point inside that dir)."""
     dst = stage + path
     for name, target in RUN_DIRS.items():  # an interpreter under /tmp: a mount point in the run dir
         if path.startswith(target + "/"):
