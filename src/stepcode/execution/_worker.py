@@ -124,7 +124,9 @@ def _view_paths(importable: list[str], editable: list[str]) -> _jail.View:
 
 class _OomCounter:
     """The kernel's count of OOM kills where this worker runs (its memory cgroup, else the
-    whole host), read only when a run died of a SIGKILL the worker did not send."""
+    whole host): read as a run starts (``mark``) and again if it died of a SIGKILL the worker
+    did not send (``grew``). Another process killed for memory in that same moment would be
+    blamed on the run too: the documented price of not owning a memory cgroup."""
 
     def __init__(self) -> None:
         self.fd, self.last = None, None
@@ -166,11 +168,13 @@ class _OomCounter:
                 return int(value)
         return None
 
-    def killed_since_last(self) -> bool:
+    def mark(self) -> None:
+        if self.fd is not None:
+            self.last = self.read()
+
+    def grew(self) -> bool:
         now = self.read() if self.fd is not None else None
-        grew = now is not None and self.last is not None and now > self.last
-        self.last = now if now is not None else self.last
-        return grew
+        return now is not None and self.last is not None and now > self.last
 
 
 def _drain(fds: dict, caps: dict, bufs: dict, deadline: float) -> str | None:
@@ -235,7 +239,7 @@ def _outcome(data: bytes, nonce: str, limits: dict, status: int, cut: str | None
             return failure("timeout", "TimeoutError: CPU-time limit")
         if sig == signal.SIGXFSZ:
             return failure("error", "OSError: file size limit exceeded")
-        if sig == signal.SIGKILL and oom.killed_since_last():
+        if sig == signal.SIGKILL and oom.grew():
             return failure("memory", "MemoryError: killed while allocating (out of memory)")
         try:
             name = signal.Signals(sig).name
@@ -260,6 +264,7 @@ def _run_job(body: bytes, jail, ctx: dict, oom: _OomCounter) -> dict:
     try:
         jail.prepare_run(limits["tmpfs_mb"])
         nonce = os.urandom(16).hex()
+        oom.mark()
         for name in bufs:
             r, w = os.pipe()
             fds[r] = name
