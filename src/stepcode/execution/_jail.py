@@ -98,6 +98,8 @@ class Jail:
         self._keep: dict[str, set[str]] = {}  # mount points we made inside a run dir
         self._size: tuple[int, int] | None = None
         self.host_dir: str | None = None  # without a view: the run dirs' parent in host /tmp
+        self.strays_possible = True  # the worker clears it when runs drop to nobody
+        self._inodes = -1  # inodes of the run tmpfs in use between runs (its own dirs)
 
     def close(self) -> None:
         if self.host_dir is not None:
@@ -119,7 +121,13 @@ class Jail:
             self._size = size
 
     def clean_run(self) -> None:
-        """Empty the run's /tmp, /dev/shm and cwd; remount them fresh when emptying fails."""
+        """Empty the run's /tmp, /dev/shm and cwd; remount them fresh when emptying fails.
+
+        On our tmpfs, a run that created nothing is seen in one ``statvfs``: every file, dir,
+        socket or fifo takes an inode, and the dirs that were there before are root's, so a run
+        (``nobody``) cannot have changed them."""
+        if self._private_run_root and self._used_inodes() == self._inodes:
+            return
         try:
             for name, path in self._run_dirs.items():
                 keep = self._keep.get(name, set())
@@ -134,10 +142,17 @@ class Jail:
             if not self._private_run_root:
                 raise
             self._remount_run_dirs()
+        if self._private_run_root and self._used_inodes() != self._inodes:
+            self._remount_run_dirs()  # something the scan could not see or remove
+
+    def _used_inodes(self) -> int:
+        st = os.statvfs(RUN_ROOT)
+        return st.f_files - st.f_ffree
 
     def reap(self) -> None:
-        """Kill and reap every process a run left in this PID namespace (we are its PID 1)."""
-        if self.pid1:
+        """Kill and reap every process a run left in this PID namespace (we are its PID 1).
+        With the uid drop a run cannot start any (RLIMIT_NPROC=0), so only the reaping is left."""
+        if self.pid1 and self.strays_possible:
             try:
                 os.kill(-1, 9)
             except OSError:
@@ -165,6 +180,7 @@ class Jail:
         self._size = None
         self._mount_run_root("")
         self._bind_run_dirs("")
+        self._inodes = self._used_inodes()
 
     def _mount_run_root(self, stage: str) -> None:
         mount("tmpfs", stage + RUN_ROOT, "tmpfs", MS_NOSUID | MS_NODEV,
@@ -279,6 +295,7 @@ def _build_view(jail: Jail, view: View, own_proc: bool) -> None:
         raise
     _enter_root(stage)
     jail._private_run_root = True
+    jail._inodes = jail._used_inodes()
     jail.exposed = view.paths
     try:
         mount(None, "/", None, MS_REMOUNT | MS_BIND | _RO)

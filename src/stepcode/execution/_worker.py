@@ -330,6 +330,7 @@ def main() -> None:
     drop_uid = "uid" not in without and _jail.drop_uid_works()
     oom = _OomCounter()
     jail = _jail.enter(without, view)
+    jail.strays_possible = not drop_uid
     seccomp = False
     if "seccomp" not in without and os.geteuid() == 0 and _seccomp.supported():
         try:
