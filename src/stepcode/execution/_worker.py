@@ -315,6 +315,14 @@ def _send(stream, obj: object) -> None:
 
 
 def main() -> None:
+    try:
+        _main()
+    except Exception as e:  # a set-up the host refuses: say what, so the pool can say it
+        _send(sys.stdout.buffer, {"ready": False, "error": f"{type(e).__name__}: {e}"})
+        raise SystemExit(1) from None
+
+
+def _main() -> None:
     without = frozenset()
     if "--without" in sys.argv:
         without = frozenset(sys.argv[sys.argv.index("--without") + 1].split(","))

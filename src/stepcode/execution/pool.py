@@ -72,7 +72,8 @@ class _Worker:
             raise SandboxError(f"sandbox worker failed to start: {e}") from None
         if type(hello) is not dict or hello.get("ready") is not True:
             self.close()
-            raise SandboxError(f"sandbox worker sent no hello: {str(hello)[:200]}")
+            why = hello.get("error") if type(hello) is dict else None
+            raise SandboxError(f"sandbox worker failed to start: {str(why or hello)[:500]}")
         self.hello: dict[str, Any] = hello
 
     def request(self, job: dict[str, Any], timeout_s: float) -> object:
