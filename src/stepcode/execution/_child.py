@@ -274,3 +274,20 @@ def _limit_and_drop(limits: dict, ctx: dict) -> None:
         ctx["prctl"](PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != ctx["worker_pid"]:
         os._exit(70)
+
+
+def drop_uid_works() -> bool:
+    """Can a child of this (root) process become ``nobody``?"""
+    if os.geteuid() != 0:
+        return False
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            os._exit(0)
+        except BaseException:  # noqa: BLE001
+            os._exit(1)
+    _, st = os.waitpid(pid, 0)
+    return os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0

@@ -36,7 +36,6 @@ MS_BIND, MS_REC, MS_PRIVATE, MNT_DETACH = 4096, 16384, 1 << 18, 2
 CLONE = {"mount": 0x20000, "net": 0x40000000, "ipc": 0x08000000, "uts": 0x04000000,
          "pid": 0x20000000}  # fmt: skip
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
-NOBODY = 65534
 RUN_ROOT = "/.run"
 RUN_DIRS = {"tmp": "/tmp", "shm": "/dev/shm", "cwd": "/sandbox"}
 CWD = RUN_DIRS["cwd"]
@@ -387,20 +386,3 @@ def symlink_components(path: str) -> list[tuple[str, str]]:
         if os.path.islink(cur):
             out.append((cur, os.readlink(cur)))
     return out
-
-
-def drop_uid_works() -> bool:
-    """Can a child of this (root) process become ``nobody``?"""
-    if os.geteuid() != 0:
-        return False
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
-            os._exit(0)
-        except BaseException:  # noqa: BLE001
-            os._exit(1)
-    _, st = os.waitpid(pid, 0)
-    return os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0

@@ -335,7 +335,7 @@ def _main() -> None:
         tracehook = compile(f.read(), os.path.join(HERE, "_tracehook.py"), "exec")
     for name in _PRELOAD:
         __import__(name)
-    drop_uid = "uid" not in without and _jail.drop_uid_works()
+    drop_uid = "uid" not in without and _child.drop_uid_works()
     oom = _OomCounter()
     jail = _jail.enter(without, view)
     jail.strays_possible = not drop_uid
