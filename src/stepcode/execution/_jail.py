@@ -3,7 +3,7 @@
 Runs inside the sandbox worker (stdlib only, loaded as a sibling of ``_worker.py``). ``enter``
 is called once per worker, as root, after the worker has read every file of its own it needs:
 
-1. new mount, network, IPC, UTS and PID namespaces (each tried on its own, each reported). With
+1. new mount, network, IPC, UTS, cgroup and PID namespaces (each tried on its own). With
    a PID namespace the process forks once: the parent stays outside and only waits; the child
    is PID 1 of the new namespace and becomes the worker (it dies with its parent), so a run
    sees no process but its own, and after each run ``reap`` kills whatever the run left;
@@ -34,7 +34,7 @@ import shutil
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
 MS_BIND, MS_REC, MS_PRIVATE, MNT_DETACH = 4096, 16384, 1 << 18, 2
 CLONE = {"mount": 0x20000, "net": 0x40000000, "ipc": 0x08000000, "uts": 0x04000000,
-         "pid": 0x20000000}  # fmt: skip
+         "cgroup": 0x02000000, "pid": 0x20000000}  # fmt: skip
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 RUN_ROOT = "/.run"
 RUN_DIRS = {"tmp": "/tmp", "shm": "/dev/shm", "cwd": "/sandbox"}
