@@ -127,3 +127,12 @@ def test_any_json_in_any_field_is_a_run_or_a_wire_error(value, key):
     except _wire.WireError:
         return
     json.dumps(out).encode("utf-8")
+
+
+def test_the_parent_builds_exactly_the_frame_the_worker_checks():
+    from stepcode.execution.sandbox import Job, _job_frame
+
+    assert {f.name for f in dataclasses.fields(Limits)} == set(_wire.LIMIT_KEYS)
+    job = Job(code="x = 1", call="x", anchors=True, anchor_lines=(3, 5), watch=("x",))
+    frame = _job_frame(job)
+    assert _wire.check_job(frame) == frame
