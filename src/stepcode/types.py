@@ -7,7 +7,7 @@ into the same objects that produced it. Stages own their logic; this module owns
 Sections (each owned by one stage; keep additions inside your stage's section):
   execution  ExecStatus Limits ExecutionResult TraceEvent VarState Trace AnchorHit
   data       Program
-  tasks      TaskKind Question Reference Task
+  tasks      TaskKind Question UnitTest Reference Task
   rollout    Rollout
   rewards    Verdict Reward
 """
@@ -187,6 +187,7 @@ class TaskKind(StrEnum):
     OUTPUT_ALIGNED = "output_aligned"  # instrumented code; write anchor lines, then the assertion
     INPUT_ALIGNED = "input_aligned"  # propose input, its anchor lines, then the assertion
     WHITEBOX = "whitebox"  # value/type, next statement, coverage, path questions
+    CODEGEN = "codegen"  # write the function from its spec; judged by unit tests
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -205,6 +206,27 @@ class Question:
 
 
 @dataclass(frozen=True, kw_only=True)
+class UnitTest:
+    """One unit test of a code-generation task (judged by ``rewards.unit_tests``).
+
+    ``io``: call the entry point on ``args`` and compare with ``expected`` on the trusted side.
+    ``code``: trusted test code that calls the entry point (by its name or as ``candidate``),
+    then ``call`` (HumanEval: ``check(candidate)``); it never runs beside the solution.
+    """
+
+    kind: str = "io"
+    """io | code"""
+    args: str = ""
+    """io: the argument list (CRUXEval ``input`` text)"""
+    expected: str = ""
+    """io: repr of the expected value"""
+    code: str = ""
+    """code: the test's source (asserts, a ``check`` function)"""
+    call: str = ""
+    """code: a statement run after ``code`` (empty: the code's own statements are the test)"""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Reference:
     """The trusted side of a task: what the verifier executes and compares against."""
 
@@ -219,6 +241,10 @@ class Reference:
     anchors: tuple[AnchorHit, ...] = ()
     """ground-truth anchor hits for ``input_args``"""
     questions: tuple[Question, ...] = ()
+    tests: tuple[UnitTest, ...] = ()
+    """code generation: the unit tests (``code`` is then the trusted context they run in)"""
+    solution: str | None = None
+    """code generation: a trusted reference solution (a whole program), when the data has one"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -246,6 +272,7 @@ class Task:
         ref["questions"] = tuple(
             Question(**{**q, "answers": tuple(q["answers"])}) for q in ref.get("questions", ())
         )
+        ref["tests"] = tuple(UnitTest(**u) for u in ref.get("tests", ()))
         return cls(
             schema_version=d.get("schema_version", SCHEMA_VERSION),
             task_id=d["task_id"],
