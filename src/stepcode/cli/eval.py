@@ -19,7 +19,9 @@ app.add_typer(eval_app, name="eval")
 
 @eval_app.command("score")
 def score(
-    benchmark: str = typer.Option(..., "--benchmark", help="cruxeval | lcb | reval"),
+    benchmark: str = typer.Option(
+        ..., "--benchmark", help="cruxeval | lcb | reval | humaneval | mbpp"
+    ),
     mode: str = typer.Option(
         "output",
         "--mode",

@@ -48,7 +48,7 @@ def run(
         "cruxeval-o,cruxeval-i",
         "--benchmarks",
         help="comma list: cruxeval-o,cruxeval-i,lcb,reval,"
-        "cruxeval-o-aligned,cruxeval-i-aligned (and -cot variants)",
+        "cruxeval-o-aligned,cruxeval-i-aligned (and -cot variants),humaneval,mbpp",
     ),
     out: Path = typer.Option(..., "--out", help="output directory (rerun the same to resume)"),
     limit: int | None = typer.Option(None, "--limit", help="first N items per benchmark"),

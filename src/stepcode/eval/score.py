@@ -4,6 +4,7 @@
   literal; input mode: the ``f(...)`` call), exactly what ``evaluate_generations.py`` reads.
 * LiveCodeBench execution: the same dict keyed by ``id``, or a list (in id order) of lists of raw
   generations; raw outputs are extracted with the official rule.
+* HumanEval / MBPP: the official samples JSONL, ``{"task_id", "completion"}`` per line.
 * REval: the official ``model_generations/{task}@{model}/{time}.jsonl`` logs (raw ``generated``
   texts are re-judged against our run-time ground truth).
 """
@@ -70,8 +71,15 @@ def score_file(benchmark: str, mode: str, generations: str | Path, data: str | N
         report = score_extracted("lcb", items, gens, extracted, mode=score_mode)
     elif benchmark == "reval":
         report = score_reval_logs(mode, generations, data, limit)
+    elif benchmark in ("humaneval", "mbpp"):  # the official samples JSONL (task_id, completion)
+        from stepcode.eval.benchmarks.humaneval import score_samples_file
+
+        report = score_samples_file(generations, data, limit, schema=benchmark)
+        items = []
     else:
-        raise DataError(f"--benchmark {benchmark!r}: choose cruxeval, lcb or reval")
+        raise DataError(
+            f"--benchmark {benchmark!r}: choose cruxeval, lcb, reval, humaneval or mbpp"
+        )
     meta = {} if benchmark == "reval" else {it.item_id: item_meta(it) for it in items}
     write_report_files(report, out_dir, meta=meta)
     return report

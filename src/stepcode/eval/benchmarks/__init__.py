@@ -11,16 +11,24 @@ NAMES = (
     "cruxeval-o", "cruxeval-i", "cruxeval-o-cot", "cruxeval-i-cot", "lcb", "lcb-cot",
     "reval-coverage", "reval-state", "reval-path", "reval-output",
     "reval-coverage-cot", "reval-state-cot", "reval-path-cot", "reval-output-cot",
-    "cruxeval-o-aligned", "cruxeval-i-aligned",
+    "cruxeval-o-aligned", "cruxeval-i-aligned", "humaneval", "mbpp",
 )  # fmt: skip
 
 
 def get_benchmark(name: str, **opts: Any) -> Benchmark:
     """A benchmark by name (``cruxeval-o``, ``cruxeval-i``, ``lcb``, ``reval-{coverage,state,path,output}``,
-    each with a ``-cot`` variant; ``cruxeval-{o,i}-aligned``)."""
+    each with a ``-cot`` variant; ``cruxeval-{o,i}-aligned``; ``humaneval``, ``mbpp``)."""
     from stepcode.eval.benchmarks.cruxeval import CRUXEval
     from stepcode.eval.benchmarks.lcb import LiveCodeBenchExecution
 
+    if name == "humaneval":
+        from stepcode.eval.benchmarks.humaneval import HumanEval
+
+        return HumanEval(**opts)
+    if name == "mbpp":
+        from stepcode.eval.benchmarks.mbpp import MBPP
+
+        return MBPP(**opts)
     if name in ("cruxeval-o-aligned", "cruxeval-i-aligned"):  # stepcode's execution-aligned forms
         from stepcode.eval.benchmarks.aligned import AlignedCRUXEval
 
