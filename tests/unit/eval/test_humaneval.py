@@ -187,3 +187,24 @@ def test_pass_at_k_equals_brute_force_enumeration(nck: tuple[int, int, int]) -> 
     n, c, k = nck
     assert estimate_pass_at_k(n, c, k) == pytest.approx(_brute_force_pass_at_k(n, c, k), abs=1e-12)
     assert comb(n, k) >= 1
+
+
+def test_eval_run_humaneval_with_a_tiny_hf_model_resumes(tmp_path, items) -> None:
+    from stepcode.models import build_tiny_model, save_policy, train_tokenizer
+
+    texts = [items[t].data["prompt"] + items[t].data["canonical_solution"] for t in FIXTURE]
+    tok = train_tokenizer(texts * 5, vocab_size=400)
+    model_dir = save_policy(build_tiny_model(tok, seed=1, max_positions=2048), tok, tmp_path / "m")
+    out = tmp_path / "out"
+    args = ["eval", "run", "--model", str(model_dir), "--backend", "hf", "--benchmarks",
+            "humaneval", "--limit", "3", "--set", "max_tokens=8", "--out", str(out)]  # fmt: skip
+    for _ in range(2):  # the second run finds every generation on disk
+        r = CliRunner().invoke(get_app(), args)
+        assert r.exit_code == 0, r.output
+    s = json.loads((out / "summary.json").read_text())["benchmarks"]["humaneval"]
+    assert s["n_items"] == 3 and s["settings"]["stop"] == ["\nclass", "\ndef", "\n#", "\nif",
+                                                            "\nprint"]  # fmt: skip
+    assert s["pass@1"] == 0.0  # an untrained model writes no working HumanEval solution
+    rows = [json.loads(x) for x in (out / "humaneval/samples.jsonl").read_text().splitlines()]
+    assert len(rows) == 3 and all(x["verdict"] == "wrong" for x in rows)
+    assert len((out / "humaneval/generations.jsonl").read_text().splitlines()) == 3
