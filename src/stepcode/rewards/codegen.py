@@ -28,9 +28,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from stepcode.rewards.parse import MAX_COMPLETION_CHARS, Parsed
+from stepcode.rewards.parse import MAX_COMPLETION_CHARS
 from stepcode.rewards.unit_tests import Submission, TestResult, judge
-from stepcode.types import Limits, Reward, Task
+from stepcode.types import Limits, Parsed, Reward, Task
 
 _ANSWER = re.compile(r"<answer>(.*?)(</answer>|\Z)", re.S)
 _FENCE = re.compile(r"```[ \t]*(?:python|py|Python|python3)?[ \t]*\n(.*?)(?:```|\Z)", re.S)
@@ -94,7 +94,9 @@ def _submission(task: Task, code: str) -> Submission:
 
 def _reward(parsed: Parsed, results: tuple[TestResult, ...] | None, bonus: float) -> Reward:
     if results is None:
-        return Reward(outcome=0.0, format_ok=False, reason=parsed.reason, audit="unparsable")
+        return Reward(
+            outcome=0.0, format_ok=False, reason=parsed.reason, audit="unparsable", parse=parsed
+        )
     passed = sum(r.passed for r in results)
     outcome = passed / len(results) if results else 0.0
     first_fail = next((r.reason for r in results if not r.passed), "passed")
@@ -106,5 +108,5 @@ def _reward(parsed: Parsed, results: tuple[TestResult, ...] | None, bonus: float
     return Reward(
         outcome=outcome, format_ok=parsed.ok,
         reason=first_fail if parsed.ok else f"{first_fail};{parsed.reason}",
-        audit=audit, scalar=outcome + (bonus if parsed.ok else 0.0),
+        audit=audit, scalar=outcome + (bonus if parsed.ok else 0.0), parse=parsed,
     )  # fmt: skip
