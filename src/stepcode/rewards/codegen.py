@@ -16,9 +16,11 @@ completion (``format_ok`` is then False). The program judged is the task's trust
 problem's imports and helpers) followed by the solution.
 
 Reward (ExecVerify stage II, ``code_gen.py:compute_score_prime``, with its bug fixed: 0 tests
-passed is a valid score of 0, never an unassigned one): ``outcome`` = fraction of the task's tests
-passed (``rewards.unit_tests.judge``: each test in its own processes, judged by value);
-``scalar`` = ``outcome + format_bonus`` when the answer block is well formed. ``Reward.reason`` is
+passed is a valid score of 0, never an unassigned one): ``scalar`` = fraction of the task's tests
+passed (``rewards.unit_tests.judge``: each test in its own processes, judged by value), plus
+``format_bonus`` when the answer block is well formed: what GRPO optimises (native, verl, TRL).
+``outcome`` = 1.0 only when every test passes: the verdict pass@1 counts, so ``final_acc`` means
+the same for code generation as for every other task. ``Reward.reason`` is
 ``passed`` or the first failing test's reason (``wrong_value``, ``raised:TypeError``,
 ``exec_timeout``, ...), or why no solution could be read.
 """
@@ -98,7 +100,7 @@ def _reward(parsed: Parsed, results: tuple[TestResult, ...] | None, bonus: float
             outcome=0.0, format_ok=False, reason=parsed.reason, audit="unparsable", parse=parsed
         )
     passed = sum(r.passed for r in results)
-    outcome = passed / len(results) if results else 0.0
+    fraction = passed / len(results) if results else 0.0
     first_fail = next((r.reason for r in results if not r.passed), "passed")
     if not results:
         first_fail = "no_tests"
@@ -106,7 +108,7 @@ def _reward(parsed: Parsed, results: tuple[TestResult, ...] | None, bonus: float
     right = bool(results) and passed == len(results)
     audit = "right_answer_right_steps" if right else "wrong_answer_right_steps"
     return Reward(
-        outcome=outcome, format_ok=parsed.ok,
+        outcome=1.0 if right else 0.0, format_ok=parsed.ok,
         reason=first_fail if parsed.ok else f"{first_fail};{parsed.reason}",
-        audit=audit, scalar=outcome + (bonus if parsed.ok else 0.0), parse=parsed,
+        audit=audit, scalar=fraction + (bonus if parsed.ok else 0.0), parse=parsed,
     )  # fmt: skip

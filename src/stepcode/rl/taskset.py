@@ -12,16 +12,24 @@ resumed run trains on exactly the same tasks.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from stepcode.data.codegen import (
+    SynthCodegenConfig,
+    near_keys,
+    problems_from_rows,
+    read_rows,
+    synth_codegen_tasks,
+)
 from stepcode.data.synth import synthesize_programs
 from stepcode.errors import DataError
 from stepcode.execution import AnchorPolicy
 from stepcode.io import read_jsonl, write_jsonl
-from stepcode.rl.config import DataConfig
+from stepcode.rl.config import CodegenConfig, DataConfig
 from stepcode.tasks import make_tasks_batch
 from stepcode.types import Program, Task, TaskKind
 
@@ -116,3 +124,33 @@ def _from_dataset(path: Path) -> TaskSets:
         train=tuple(Task.from_dict(d) for d in read_jsonl(train_p)),
         eval=tuple(Task.from_dict(d) for d in read_jsonl(eval_p)),
     )
+
+
+def load_or_build_codegen(cfg: CodegenConfig, template: str, seed: int, run_dir: Path) -> TaskSets:
+    """Stage II's code-generation tasks (``data.codegen``), cached in ``run_dir/data`` like the
+    execution tasks: synthesized problems (held-out ones from ``cfg.eval_seed``, their codes
+    never among the training ones), or a dataset's rows with the last ``n_eval`` held out."""
+    data_dir = run_dir / "data"
+    train_p, eval_p = data_dir / "codegen_train.jsonl", data_dir / "codegen_eval.jsonl"
+    if train_p.is_file() and eval_p.is_file():
+        return TaskSets(
+            train=tuple(Task.from_dict(d) for d in read_jsonl(train_p)),
+            eval=tuple(Task.from_dict(d) for d in read_jsonl(eval_p)),
+        )
+    if cfg.dataset is not None:
+        rows = read_rows(cfg.dataset)
+        tasks = problems_from_rows(rows, cfg.schema, template=template, source=cfg.dataset)  # type: ignore[arg-type]
+        cut = max(0, len(tasks) - cfg.n_eval)
+        train, held = tasks[:cut], tasks[cut:]
+    else:
+        synth = SynthCodegenConfig(levels=cfg.levels, n=cfg.n_train, n_tests=cfg.n_tests,
+                                   n_shown=cfg.n_shown, template=template, decontam=cfg.decontam)  # type: ignore[arg-type]  # fmt: skip
+        train, drops = synth_codegen_tasks(synth, seed)
+        log.info("code generation: %d training problems (dropped: %s)", len(train), dict(drops))
+        held_cfg = dataclasses.replace(synth, n=cfg.n_eval, exclude=near_keys(train))
+        held = synth_codegen_tasks(held_cfg, cfg.eval_seed)[0] if cfg.n_eval else []
+    if not train:
+        raise DataError("code generation: no training problems (check codegen.dataset / levels)")
+    write_jsonl(train_p, [t.to_dict() for t in train])
+    write_jsonl(eval_p, [t.to_dict() for t in held])
+    return TaskSets(train=tuple(train), eval=tuple(held))

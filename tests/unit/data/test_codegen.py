@@ -92,7 +92,7 @@ def test_mbpp_rows_one_test_per_assert() -> None:
     gold = [sft_target(t) for t in tasks]
     assert [r.outcome for r in _judge(tasks, gold)] == [1.0, 1.0]
     half = "<answer>\ndef square_perimeter(a):\n    return 40 if a == 10 else 0\n</answer>"
-    assert _judge([tasks[1]], [half])[0].outcome == pytest.approx(1 / 3)
+    assert _judge([tasks[1]], [half])[0].scalar == pytest.approx(1 / 3)
 
 
 def test_evalplus_inputs_become_io_tests_checked_by_the_canonical() -> None:
@@ -100,7 +100,7 @@ def test_evalplus_inputs_become_io_tests_checked_by_the_canonical() -> None:
     assert [(u.args, u.expected) for u in task.reference.tests] == [
         ("0, 1", "1"), ("2, 3", "5"), ("-5, 7", "2"), ("1000000, 1", "1000001")]  # fmt: skip
     wrong = "<answer>\ndef add(x, y):\n    return x + y if x >= 0 else 0\n</answer>"
-    assert _judge([task], [wrong])[0].outcome == 0.75
+    assert _judge([task], [wrong])[0].scalar == 0.75
 
 
 @pytest.fixture(scope="module")

@@ -114,13 +114,15 @@ def test_hostile_solutions_score_zero_and_the_batch_comes_back_whole(tests) -> N
 
 
 def test_failure_reasons_say_what_happened() -> None:
-    res = judge([_sub(HOSTILE[k], IO_TESTS) for k in ("spin_forever", "allocate_forever",
-                 "wrong_answer", "always_equal", "exit_in_call")], limits=LIMITS)  # fmt: skip
-    assert res[0][0].reason == "exec_timeout"
-    assert res[1][0].reason in ("exec_memory", "raised:MemoryError")
+    # one huge allocation fails at once (a slow climb may meet the wall clock first on a busy host)
+    huge = "    return 'a' * (1 << 40)\n"
+    res = judge([_sub(c, IO_TESTS) for c in (HOSTILE["spin_forever"], huge, HOSTILE["wrong_answer"],
+                 HOSTILE["always_equal"], HOSTILE["exit_in_call"])], limits=LIMITS)  # fmt: skip
+    assert res[0][0].reason == "exec_timeout", res
+    assert res[1][0].reason in ("exec_memory", "raised:MemoryError"), res
     assert [r.reason for r in res[2]] == ["wrong_value", "wrong_value", "wrong_value"]
-    assert res[3][0].reason == "not_a_value"
-    assert res[4][0].reason == "no_result"
+    assert res[3][0].reason == "not_a_value", res
+    assert res[4][0].reason == "no_result", res
 
 
 def test_code_test_runs_calls_in_one_process_like_the_official_harness() -> None:
@@ -163,7 +165,7 @@ def _task(tests: tuple[UnitTest, ...]):
                              context=PROMPT, solution=PROMPT + CANONICAL)  # fmt: skip
 
 
-def test_reward_is_fraction_passed_plus_format_bonus_and_zero_is_a_score() -> None:
+def test_reward_scalar_is_fraction_passed_plus_format_bonus_and_zero_is_a_score() -> None:
     task = _task(IO_TESTS)
     fn = "def shout(word, n):\n    return word.upper() + '!' * {}\n"
     comps = [
@@ -174,7 +176,7 @@ def test_reward_is_fraction_passed_plus_format_bonus_and_zero_is_a_score() -> No
         f"```python\n{fn.format('double(n)')}```",  # right code, no answer tags
     ]
     rewards = score_codegen_batch([task] * len(comps), comps, format_bonus=0.05, limits=LIMITS)
-    assert [round(r.outcome, 4) for r in rewards] == [1.0, 0.3333, 0.0, 0.0, 1.0]
+    assert [r.outcome for r in rewards] == [1.0, 0.0, 0.0, 0.0, 1.0]  # all tests pass or not
     assert [round(r.scalar, 4) for r in rewards] == [1.05, 0.3833, 0.05, 0.0, 1.0]
     assert [r.format_ok for r in rewards] == [True, True, True, False, False]
     assert rewards[2].reason == "wrong_value" and rewards[3].reason == "no_answer_block"
