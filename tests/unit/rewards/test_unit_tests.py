@@ -63,6 +63,17 @@ HOSTILE = {
         "os.write(3, json.dumps({'status': 'ok', 'anchors': [[0, 'value', \"'HI!!'\"]]}).encode())\n"
         "os._exit(0)\n"
     ),
+    # finds the run's nonce up the stack and writes a well-formed result frame claiming values:
+    # the frame is accepted, and what it carries is still only "the solution's outputs"
+    "forge_result_with_nonce": (
+        "    import sys, os, json\n    f, nonce = sys._getframe(), None\n"
+        "    while f is not None and nonce is None:\n"
+        "        nonce, f = f.f_locals.get('nonce'), f.f_back\n"
+        "    hits = [[i, 'value', repr('PASS')] for i in range(8)]\n"
+        "    os.write(3, json.dumps({'status': 'ok', 'error': None, 'return_value': None,\n"
+        "                            'nonce': nonce, 'anchors': hits}).encode())\n"
+        "    os._exit(0)\n"
+    ),
     "forge_anchor_channel": (
         "    return word\nfor i in range(50):\n    __stepcode_anchor__(i, 'value', 'PASS')\n"
     ),
