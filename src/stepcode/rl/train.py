@@ -208,7 +208,7 @@ def _run_codegen(run: _Run, tasks: tuple[Task, ...], payload: dict | None) -> No
 
 
 def _after_step(run: _Run, phase: str, step: int, metrics: dict, opt: Any, sched: Any) -> None:
-    if step % run.cfg.run.log_every == 0 or phase == "grpo":
+    if step % run.cfg.run.log_every == 0 or phase in ("grpo", "codegen"):
         run.sink.log(step, metrics)
     if run.progress is not None:
         run.progress(phase, step, run.cfg.total_steps, metrics)
