@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,14 +45,18 @@ class TaskSets:
 
 
 def load_or_build(cfg: DataConfig, seed: int, run_dir: Path) -> TaskSets:
-    data_dir = run_dir / "data"
-    train_p, eval_p = data_dir / "train.jsonl", data_dir / "eval.jsonl"
+    return _cached(run_dir / "data", "", lambda: build_task_sets(cfg, seed))
+
+
+def _cached(data_dir: Path, prefix: str, build: Callable[[], TaskSets]) -> TaskSets:
+    """``data_dir/{prefix}train.jsonl`` and ``{prefix}eval.jsonl``: read back, or built once."""
+    train_p, eval_p = data_dir / f"{prefix}train.jsonl", data_dir / f"{prefix}eval.jsonl"
     if train_p.is_file() and eval_p.is_file():
         return TaskSets(
             train=tuple(Task.from_dict(d) for d in read_jsonl(train_p)),
             eval=tuple(Task.from_dict(d) for d in read_jsonl(eval_p)),
         )
-    sets = build_task_sets(cfg, seed)
+    sets = build()
     write_jsonl(train_p, [t.to_dict() for t in sets.train])
     write_jsonl(eval_p, [t.to_dict() for t in sets.eval])
     return sets
@@ -130,13 +135,10 @@ def load_or_build_codegen(cfg: CodegenConfig, template: str, seed: int, run_dir:
     """Stage II's code-generation tasks (``data.codegen``), cached in ``run_dir/data`` like the
     execution tasks: synthesized problems (held-out ones from ``cfg.eval_seed``, their codes
     never among the training ones), or a dataset's rows with the last ``n_eval`` held out."""
-    data_dir = run_dir / "data"
-    train_p, eval_p = data_dir / "codegen_train.jsonl", data_dir / "codegen_eval.jsonl"
-    if train_p.is_file() and eval_p.is_file():
-        return TaskSets(
-            train=tuple(Task.from_dict(d) for d in read_jsonl(train_p)),
-            eval=tuple(Task.from_dict(d) for d in read_jsonl(eval_p)),
-        )
+    return _cached(run_dir / "data", "codegen_", lambda: _codegen_sets(cfg, template, seed))
+
+
+def _codegen_sets(cfg: CodegenConfig, template: str, seed: int) -> TaskSets:
     if cfg.dataset is not None:
         rows = read_rows(cfg.dataset)
         tasks = problems_from_rows(rows, cfg.schema, template=template, source=cfg.dataset)  # type: ignore[arg-type]
@@ -151,6 +153,4 @@ def load_or_build_codegen(cfg: CodegenConfig, template: str, seed: int, run_dir:
         held = synth_codegen_tasks(held_cfg, cfg.eval_seed)[0] if cfg.n_eval else []
     if not train:
         raise DataError("code generation: no training problems (check codegen.dataset / levels)")
-    write_jsonl(train_p, [t.to_dict() for t in train])
-    write_jsonl(eval_p, [t.to_dict() for t in held])
     return TaskSets(train=tuple(train), eval=tuple(held))
