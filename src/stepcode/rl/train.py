@@ -87,7 +87,10 @@ def train(cfg: TrainConfig, progress: Progress | None = None, *, force: bool = F
         torch.set_num_threads(cfg.run.threads)
     torch.manual_seed(cfg.run.seed)
 
-    sets = load_or_build(cfg.data, cfg.run.seed, run_dir)
+    sets = load_or_build(
+        cfg.data, cfg.run.seed, run_dir,
+        progress=(lambda stage, done, total: progress(stage, done, total, {})) if progress else None,
+    )  # fmt: skip
     codegen = (
         load_or_build_codegen(cfg.codegen, cfg.data.template, cfg.run.seed, run_dir)
         if cfg.codegen.enabled
