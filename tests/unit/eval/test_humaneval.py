@@ -189,25 +189,37 @@ def test_pass_at_k_equals_brute_force_enumeration(nck: tuple[int, int, int]) -> 
     assert comb(n, k) >= 1
 
 
-def test_eval_run_humaneval_with_a_tiny_hf_model_resumes(tmp_path, items) -> None:
+def test_eval_run_humaneval_through_hf_resumes_and_openai_matches(tmp_path, items) -> None:
+    from stepcode.eval.server import start_server
     from stepcode.models import build_tiny_model, save_policy, train_tokenizer
+    from stepcode.rollout.engines import HFEngine
 
     texts = [items[t].data["prompt"] + items[t].data["canonical_solution"] for t in FIXTURE]
     tok = train_tokenizer(texts * 5, vocab_size=400)
     model_dir = save_policy(build_tiny_model(tok, seed=1, max_positions=2048), tok, tmp_path / "m")
-    out = tmp_path / "out"
-    args = ["eval", "run", "--model", str(model_dir), "--backend", "hf", "--benchmarks",
-            "humaneval", "--limit", "3", "--set", "max_tokens=8", "--out", str(out)]  # fmt: skip
+    common = ["--benchmarks", "humaneval", "--limit", "3", "--set", "max_tokens=8"]
+    args = ["eval", "run", "--model", str(model_dir), "--backend", "hf", *common,
+            "--out", str(tmp_path / "hf")]  # fmt: skip
     for _ in range(2):  # the second run finds every generation on disk
         r = CliRunner().invoke(get_app(), args)
         assert r.exit_code == 0, r.output
-    s = json.loads((out / "summary.json").read_text())["benchmarks"]["humaneval"]
+    s = json.loads((tmp_path / "hf/summary.json").read_text())["benchmarks"]["humaneval"]
     assert s["n_items"] == 3 and s["settings"]["stop"] == ["\nclass", "\ndef", "\n#", "\nif",
                                                             "\nprint"]  # fmt: skip
     assert s["pass@1"] == 0.0  # an untrained model writes no working HumanEval solution
-    rows = [json.loads(x) for x in (out / "humaneval/samples.jsonl").read_text().splitlines()]
-    assert len(rows) == 3 and all(x["verdict"] == "wrong" for x in rows)
-    assert len((out / "humaneval/generations.jsonl").read_text().splitlines()) == 3
+    assert len((tmp_path / "hf/humaneval/generations.jsonl").read_text().splitlines()) == 3
+    with start_server(HFEngine.from_pretrained(str(model_dir), device="cpu"), model_name="t") as h:
+        r = CliRunner().invoke(get_app(), ["eval", "run", "--model", "t", "--backend", "openai",
+                                           "--base-url", h.base_url, *common,
+                                           "--out", str(tmp_path / "oa")])  # fmt: skip
+    assert r.exit_code == 0, r.output
+
+    def rows(d: str) -> list[tuple]:
+        lines = (tmp_path / d / "humaneval/samples.jsonl").read_text().splitlines()
+        return [(x["item_id"], x["generation"], x["verdict"]) for x in map(json.loads, lines)]
+
+    assert rows("oa") == rows("hf") and len(rows("hf")) == 3
+    assert all(v == "wrong" for _, _, v in rows("hf"))
 
 
 READ_THE_DATASET = """    import gzip, json, os, sys
