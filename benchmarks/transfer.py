@@ -15,6 +15,8 @@ on the problems whose prompt fits the tiny model's context (``--humaneval``; nee
 Prints mean +- std over seeds and writes ``OUT/transfer.json``.
 
     python benchmarks/transfer.py                             # configs/train/tiny_codegen.yaml
+    python benchmarks/transfer.py --seeds 1, &    # seeds in parallel processes (seed 1 alone); a
+    python benchmarks/transfer.py                 # later run reads each finished seed's result.json
     python benchmarks/transfer.py --seeds 1 --set sft.steps=100 --set grpo.steps=2 --set codegen.steps=2
 """
 
@@ -46,10 +48,12 @@ def _branch(src: Path, dst: Path) -> None:
 
 def run_seed(config: Path, overrides: list[str], out: Path, seed: int, humaneval: bool) -> dict:
     """{arm: metrics} for one seed; each arm resumes a copy of the run it branches from."""
+    root = out / f"seed{seed}"
+    if (root / "result.json").is_file():  # this seed finished in an earlier (or parallel) run
+        return json.loads((root / "result.json").read_text())
     base = [*overrides, f"run.seed={seed}"]
     full = load_config(TrainConfig, config, base)
     g1, g2 = full.grpo.steps, full.codegen.steps
-    root = out / f"seed{seed}"
     plan = {  # arm: (branch from, grpo.steps, codegen.steps)
         "a_warmup": (None, 0, 0),
         "b_stage1": ("a_warmup", g1, 0),
@@ -72,6 +76,7 @@ def run_seed(config: Path, overrides: list[str], out: Path, seed: int, humaneval
         results[arm]["codegen_tests"] = _tests_passed(root / arm)
         if humaneval:
             results[arm].update(_humaneval(root / arm / "final", full))
+    (root / "result.json").write_text(json.dumps(results, indent=1))
     return results
 
 
@@ -110,20 +115,27 @@ def _humaneval(model_dir: Path, cfg: TrainConfig) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", type=Path, default=REPO / "configs/train/tiny_codegen.yaml")
-    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument(
+        "--seeds", default="3", help="a count (seeds 0..N-1) or a list: 0,2 (1, = seed 1)"
+    )
     ap.add_argument("--out", type=Path, default=REPO / "runs/transfer")
     ap.add_argument("--set", dest="overrides", action="append", default=[])
     ap.add_argument("--humaneval", action="store_true", help="also HumanEval pass@1 per arm")
     args = ap.parse_args()
     t0 = time.perf_counter()
+    seeds = (
+        [int(x) for x in args.seeds.split(",") if x.strip()]
+        if "," in args.seeds
+        else range(int(args.seeds))
+    )
     per_seed = []
-    for s in range(args.seeds):
+    for s in seeds:
         per_seed.append(run_seed(args.config, args.overrides, args.out, s, args.humaneval))
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "transfer.json").write_text(json.dumps(per_seed, indent=1))
     keys = ["codegen_pass1", "codegen_tests", "exec_level1"]
     keys += ["humaneval_pass1"] if args.humaneval else []
-    print(f"\nheld-out, greedy; % mean +- std over {args.seeds} seed(s)")
+    print(f"\nheld-out, greedy; % mean +- std over {len(per_seed)} seed(s)")
     print(f"{'arm':36s}" + "".join(f"{k:>22s}" for k in keys))
     for arm in ARMS:
         cells = []
