@@ -208,6 +208,7 @@ def test_eval_run_humaneval_through_hf_resumes_and_openai_matches(tmp_path, item
                                                             "\nprint"]  # fmt: skip
     assert s["pass@1"] == 0.0  # an untrained model writes no working HumanEval solution
     assert len((tmp_path / "hf/humaneval/generations.jsonl").read_text().splitlines()) == 3
+    assert "humaneval" in (tmp_path / "hf/report.html").read_text()
     with start_server(HFEngine.from_pretrained(str(model_dir), device="cpu"), model_name="t") as h:
         r = CliRunner().invoke(get_app(), ["eval", "run", "--model", "t", "--backend", "openai",
                                            "--base-url", h.base_url, *common,
