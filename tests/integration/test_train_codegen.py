@@ -100,25 +100,32 @@ def test_sigkill_in_stage_two_then_resume_matches_an_uninterrupted_run(tmp_path:
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_the_verl_reward_path_gives_the_native_reward_for_code_generation() -> None:
-    from stepcode.models import train_tokenizer
-    from stepcode.rewards import RewardConfig, score_batch
-    from stepcode.rl.verl_adapter import score_response
+CODEGEN_COMPLETIONS = ["<answer>\ndef f(x):\n    return x + 1\n</answer>",
+                       "<answer>\ndef f(x):\n    return 2\n</answer>", "def f(x): return x"]  # fmt: skip
+
+
+def codegen_task():
     from stepcode.tasks.codegen import make_codegen_task
     from stepcode.types import UnitTest
 
-    task = make_codegen_task(
+    return make_codegen_task(
         task_id="t", problem="def f(x):\n    \"\"\"x + 1\"\"\"\n", entry_point="f",
         tests=[UnitTest(args="1", expected="2"), UnitTest(args="5", expected="6")],
         solution="def f(x):\n    return x + 1\n", template="compact",
     )  # fmt: skip
-    comps = ["<answer>\ndef f(x):\n    return x + 1\n</answer>",
-             "<answer>\ndef f(x):\n    return 2\n</answer>", "def f(x): return x"]  # fmt: skip
+
+
+def test_verl_gives_the_native_reward_for_code_generation() -> None:
+    from stepcode.models import train_tokenizer
+    from stepcode.rewards import RewardConfig, score_batch
+    from stepcode.rl.verl_data import score_response
+
+    task, comps = codegen_task(), CODEGEN_COMPLETIONS
     tok = train_tokenizer(comps * 20, vocab_size=300)
     cfg = RewardConfig(format_bonus=0.05)
     native = score_batch([task] * 3, comps, cfg)
-    for comp, want in zip(comps, native, strict=True):
-        got, steps = score_response(task, tok(comp)["input_ids"], tok, cfg)
-        assert (got.outcome, got.scalar, got.reason) == (want.outcome, want.scalar, want.reason)
-        assert set(steps) == {0}  # no anchor steps: every token belongs to the terminal step
     assert [w.scalar for w in native] == [1.05, 0.55, 0.0]
+    for comp, want in zip(comps, native, strict=True):  # the terminal step is the scalar
+        got, row = score_response(task, tok(comp)["input_ids"], tok, cfg, terminal_from="scalar")
+        assert (got.outcome, got.scalar, got.reason) == (want.outcome, want.scalar, want.reason)
+        assert row.n_anchors == 0 and row.rewards == (want.scalar,)

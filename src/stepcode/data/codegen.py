@@ -43,6 +43,7 @@ from stepcode.data.synth import Size, render_args, synthesize_candidates, verify
 from stepcode.errors import ConfigError, DataError
 from stepcode.execution import Job, run_jobs
 from stepcode.io import read_jsonl
+from stepcode.rewards.values import parse_value
 from stepcode.tasks.codegen import Style, make_codegen_task, spec_from_examples
 from stepcode.types import Limits, Program, Task, UnitTest
 
@@ -206,10 +207,8 @@ def _evalplus_tasks(recs: list[dict], template: Style, meta: dict, limits: Limit
 
 
 def _is_value(text: str) -> bool:
-    try:
-        return repr(ast.literal_eval(text)) == text
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return False
+    got = parse_value(text)
+    return got.ok and not got.needs_program
 
 
 # ------------------------------------------------------------------ synthesized problems --------

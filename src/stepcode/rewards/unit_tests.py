@@ -3,11 +3,13 @@ write or read.
 
 The rule: **no process that runs solution code ever holds an expected value.** A test is
 decomposed into calls of the entry point; the solution runs in its own sandboxed process and
-only its *return values* come back, each parsed on the trusted side as a plain value (a literal:
-``rewards.parse.canonical_literal``); the comparison then happens where the solution is absent.
+only its *return values* come back, each parsed on the trusted side as a plain value
+(``rewards.values.parse_value``: bounded, never run; its canonical text is what travels on); the
+comparison then happens where the solution is absent.
 
 * ``io`` tests (synthesized problems): one process per test runs ``entry(*args)``; the trusted
-  side compares the parsed value with the expected one, type-strictly (``1 != 1.0 != True``).
+  side compares the parsed value with the expected one, type-strictly
+  (``rewards.equality.same_value``: ``1 != 1.0 != True``).
 * ``code`` tests (HumanEval's ``check``, MBPP's asserts): the trusted test code runs in a
   *replay* process together with the trusted context (the problem's prompt: helpers such as
   ``poly``) and a stub bound to the entry point's name (and passed as ``candidate``). The stub
@@ -41,17 +43,16 @@ Divergences from the official in-process harness (deliberate or inherent):
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from stepcode.execution import Job, RawRun, run_jobs
-from stepcode.rewards.parse import canonical_literal
-from stepcode.rewards.step_rewards import _same
+from stepcode.rewards.equality import same_value
+from stepcode.rewards.values import MAX_TEXT_CHARS, ValueParse, parse_value
 from stepcode.types import ExecStatus, Limits, UnitTest
 
-MAX_VALUE_CHARS = 100_000
+MAX_VALUE_CHARS = MAX_TEXT_CHARS
 """longest repr of one argument list or return value that crosses the boundary"""
 MAX_CALLS = 2_000
 """calls one test may make of the entry point"""
@@ -274,16 +275,10 @@ def _replay_job(context: str, reference: str | None, code: str, call: str, entry
     return Job(code=program, limits=limits, anchors=True)
 
 
-def _value_text(text: str) -> str | None:
-    """A repr that came out of a run -> the canonical literal text, or None if not a value."""
-    if not isinstance(text, str) or not text or len(text) > MAX_VALUE_CHARS:
-        return None
-    try:
-        value = ast.literal_eval(text)
-        canon = canonical_literal(value)
-        return canon if _same(ast.literal_eval(canon), value) else None
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError, OverflowError):
-        return None
+def _value(text: str) -> ValueParse:
+    """A repr that came out of a run, parsed as a value (``rewards.values``: bounded, never run)."""
+    got = parse_value(text) if isinstance(text, str) else ValueParse(ok=False, reason="empty")
+    return got if got.ok and not got.needs_program else ValueParse(ok=False, reason="not_a_value")
 
 
 def _call_sequence(run: RawRun) -> list[tuple[str | None, bool]] | None:
@@ -296,13 +291,12 @@ def _call_sequence(run: RawRun) -> list[tuple[str | None, bool]] | None:
     for hit in run.result.anchors:
         if hit.name not in ("call", "unknown"):
             return None
-        text = _value_text(hit.value)
-        seq.append((text if text is not None and _is_call_pair(text) else None, hit.name == "call"))
+        got = _value(hit.value)
+        seq.append((got.text if got.ok and _is_call_pair(got.value) else None, hit.name == "call"))
     return seq
 
 
-def _is_call_pair(text: str) -> bool:
-    value = ast.literal_eval(text)
+def _is_call_pair(value: object) -> bool:
     return (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], tuple)
             and isinstance(value[1], dict) and all(isinstance(k, str) for k in value[1]))  # fmt: skip
 
@@ -317,12 +311,11 @@ def _outcomes(run: RawRun, n: int) -> list[_Outcome]:
         if not 0 <= k < n or k in got:
             continue
         if hit.name == "value":
-            text = _value_text(hit.value)
-            got[k] = _Outcome(kind="value", text=text) if text else _Outcome(
+            val = _value(hit.value)
+            got[k] = _Outcome(kind="value", text=val.text) if val.ok else _Outcome(
                 kind="missing", text="not_a_value")  # fmt: skip
         elif hit.name == "raise":
-            name = _value_text(hit.value)
-            exc = ast.literal_eval(name) if name else ""
+            exc = _value(hit.value).value
             ok = isinstance(exc, str) and exc.isidentifier()
             got[k] = _Outcome(kind="raise", text=exc if ok else "Exception")
     return [got.get(k, _Outcome(kind="missing", text=missing)) for k in range(n)]
@@ -334,10 +327,10 @@ def _io_result(run: RawRun, expected: str) -> TestResult:
         return TestResult(passed=False, reason=o.text)
     if o.kind == "raise":
         return TestResult(passed=False, reason=f"raised:{o.text}")
-    try:
-        same = _same(ast.literal_eval(o.text), ast.literal_eval(expected))
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+    want = _value(expected)
+    if not want.ok:
         return TestResult(passed=False, reason="bad_test")
+    same = same_value(_value(o.text).value, want.value)
     return TestResult(passed=same, reason="passed" if same else "wrong_value")
 
 

@@ -38,7 +38,13 @@ import torch
 from stepcode.config import config_to_dict, dump_config
 from stepcode.io import write_json, write_jsonl
 from stepcode.metrics import JsonlSink
-from stepcode.models import build_tiny_model, load_policy, save_policy, train_tokenizer
+from stepcode.models import (
+    build_tiny_model,
+    check_model_source,
+    load_policy,
+    save_policy,
+    train_tokenizer,
+)
 from stepcode.rl import checkpoint as ckpt
 from stepcode.rl.config import TrainConfig
 from stepcode.rl.evaluate import evaluate_policy
@@ -55,7 +61,7 @@ from stepcode.rl.sft import (
 )
 from stepcode.rl.taskset import TaskSets, load_or_build, load_or_build_codegen
 from stepcode.tasks import sft_target
-from stepcode.types import Task, TaskKind
+from stepcode.types import SampleRecord, Task, TaskKind
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int, dict[str, float]], None]
@@ -77,6 +83,8 @@ def train(cfg: TrainConfig, progress: Progress | None = None, *, force: bool = F
     (``rl.resume``); ``force`` continues with the new settings anyway.
     """
     start = time.perf_counter()
+    if cfg.model.path is not None:  # a model that cannot be loaded is found before any long work
+        check_model_source(cfg.model.path)
     run_dir = Path(cfg.run.out)
     payload = ckpt.load_checkpoint(run_dir)
     changed = check_resume(run_dir, config_to_dict(cfg), payload, force=force)
@@ -304,16 +312,12 @@ def _prepare_run_dir(cfg: TrainConfig, run_dir: Path) -> None:
 
 def _dump_samples(run_dir: Path, step: int, result: Any, limit: int = 8) -> None:
     rows = [
-        {
-            "task_id": t.task_id,
-            "completion": r.completion,
-            "outcome": w.outcome,
-            "steps": list(w.steps),
-            "audit": w.audit,
-            "reason": w.reason,
-        }  # fmt: skip
+        SampleRecord.from_reward(
+            item_id=t.task_id, sample_idx=r.sample_idx, generation=r.completion, reward=w,
+            benchmark="train", group={"level": str(t.metadata.get("level", "?"))},
+        ).to_dict()
         for t, r, w in list(zip(result.tasks, result.rollouts, result.rewards, strict=True))[:limit]
-    ]
+    ]  # fmt: skip
     write_jsonl(run_dir / "samples" / f"step_{step:06d}.jsonl", rows)
 
 

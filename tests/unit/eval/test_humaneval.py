@@ -217,10 +217,10 @@ def test_eval_run_humaneval_through_hf_resumes_and_openai_matches(tmp_path, item
 
     def rows(d: str) -> list[tuple]:
         lines = (tmp_path / d / "humaneval/samples.jsonl").read_text().splitlines()
-        return [(x["item_id"], x["generation"], x["verdict"]) for x in map(json.loads, lines)]
+        return [(x["item_id"], x["generation"], x["correct"]) for x in map(json.loads, lines)]
 
     assert rows("oa") == rows("hf") and len(rows("hf")) == 3
-    assert all(v == "wrong" for _, _, v in rows("hf"))
+    assert not any(c for _, _, c in rows("hf"))
 
 
 READ_THE_DATASET = """    import gzip, json, os, sys

@@ -156,35 +156,25 @@ class CodeGeneration:
         *,
         mode: ScoreMode = "official",
     ) -> ScoreReport:
-        by_id = {it.item_id: it for it in items}
-        programs = {k: [self.extract(by_id[k], g) for g in gs]
-                    for k, gs in generations.items() if k in by_id}  # fmt: skip
-        return score_codegen(self.name, items, generations, programs)
+        """Scores the items that have generations (the official ``ignore_incomplete=True``)."""
+        by_id = {it.item_id: it for it in items if generations.get(it.item_id)}
+        programs = {k: [self.extract(by_id[k], g) for g in generations[k]] for k in by_id}
+        return score_codegen(self.name, list(by_id.values()), generations, programs)
 
-
-def read_samples(path: str | Path, items: Sequence[EvalItem]) -> dict[str, list[str]]:
-    """The official samples file: JSONL of ``{"task_id", "completion"}``, any number per task, in
-    file order (the order ``evaluate_functional_correctness`` numbers them)."""
-    p = Path(path)
-    if not p.is_file():
-        raise DataError(f"samples file not found: {p}")
-    known = {it.item_id for it in items}
-    out: dict[str, list[str]] = {}
-    for i, row in enumerate(read_jsonl(p, strict=True), 1):
-        tid, comp = row.get("task_id"), row.get("completion")
-        if not isinstance(tid, str) or not isinstance(comp, str):
-            raise DataError(f"{p}:{i}: each line needs a string task_id and completion")
-        if tid not in known:
-            raise DataError(f"{p}:{i}: unknown task_id {tid!r}")
-        out.setdefault(tid, []).append(comp)
-    return out
-
-
-def score_samples_file(path: str | Path, data: str | None = None, limit: int | None = None,
-                       schema: str = "humaneval") -> ScoreReport:  # fmt: skip
-    """``stepcode eval score --benchmark humaneval``: the official samples format, scored; the
-    problems without samples are left out (the official ``ignore_incomplete=True``)."""
-    items = load_problems(data, schema, limit)
-    gens = read_samples(path, items)
-    items = [it for it in items if it.item_id in gens]
-    return CodeGeneration(dataset=schema).score(items, gens)  # type: ignore[arg-type]
+    def read_generations_file(
+        self, path: str | Path, items: Sequence[EvalItem]
+    ) -> tuple[dict[str, list[str]], None]:
+        """The official samples file: JSONL of ``{"task_id", "completion"}``, any number per task,
+        in file order (the order ``evaluate_functional_correctness`` numbers them); the
+        completion is what follows the prompt (raw style)."""
+        p = Path(path)
+        known = {it.item_id for it in items}
+        out: dict[str, list[str]] = {}
+        for i, row in enumerate(read_jsonl(p, strict=True), 1):
+            tid, comp = row.get("task_id"), row.get("completion")
+            if not isinstance(tid, str | int) or not isinstance(comp, str):
+                raise DataError(f"{p}:{i}: each line needs a task_id and a string completion")
+            if str(tid) not in known:
+                raise DataError(f"{p}:{i}: unknown task_id {tid!r}")
+            out.setdefault(str(tid), []).append(comp)
+        return out, None
