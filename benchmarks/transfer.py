@@ -90,7 +90,7 @@ def _tests_passed(run_dir: Path) -> float:
     tasks = {
         t["task_id"]: Task.from_dict(t) for t in read_jsonl(run_dir / "data/codegen_eval.jsonl")
     }
-    rows = [r for r in read_jsonl(run_dir / "samples/eval_after.jsonl") if r["task_id"] in tasks]
+    rows = [r for r in read_jsonl(run_dir / "samples/eval_after.jsonl") if r["item_id"] in tasks]
     rewards = score_codegen_batch(
         [tasks[r["task_id"]] for r in rows], [r["completion"] for r in rows]
     )
