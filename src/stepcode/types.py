@@ -73,6 +73,8 @@ class Limits:
     """tracer and anchors: longest repr kept per value (longer ones end in ``...``)"""
     max_anchor_hits: int = 200
     """anchors: hits recorded before the anchor log is cut (truncated=True)"""
+    tmpfs_mb: int = 64
+    """size of the run's private /tmp + /dev/shm + cwd together (one tmpfs; inodes scale with it)"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,6 +136,10 @@ class ExecutionResult:
     """anchor hits in execution order (only for instrumented runs)"""
     truncated: bool = False
     """an anchor/trace bound was hit"""
+    integrity: str = "ok"
+    """``ok``, or what the program did to the harness (``hook_removed``, ``foreign_code``,
+    ``anchor_forged``, ...; ``execution._wire.INTEGRITY``): its trace and anchors are then not
+    ground truth, and ``tasks``/``data`` drop it with reason ``tampered:<integrity>``"""
 
     @property
     def ok(self) -> bool:
@@ -355,7 +361,7 @@ class Verdict:
 
     correct: bool
     reason: str
-    """``correct`` or why not: not_literal, wrong_value, exec_timeout, ..."""
+    """``correct`` or why not: not_a_value, unknown_name, too_large, wrong_value, exec_timeout, ..."""
 
 
 @dataclass(frozen=True, kw_only=True)

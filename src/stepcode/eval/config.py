@@ -86,7 +86,7 @@ class EvalConfig:
     prompts: Literal["stepcode", "official"] = "stepcode"
     """stepcode's prompt wording, or the benchmarks' official text (needs ``harness``)"""
     harness: Mapping[str, str] = field(default_factory=dict)
-    """benchmark family (cruxeval, lcb) -> the user's copy of its official harness"""
+    """benchmark family (cruxeval, lcb, reval) -> the user's copy of its official harness"""
     prompt_style: Literal["default", "raw", "chat"] = "default"
     """raw completion or chat messages (default: each benchmark's official style)"""
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -110,10 +110,10 @@ class EvalConfig:
             raise ConfigError(
                 f"options: map each benchmark name to its options, got {self.options!r}"
             )
-        unknown = set(self.harness) - {"cruxeval", "lcb"}
+        unknown = set(self.harness) - {"cruxeval", "lcb", "reval"}
         if unknown:
             raise ConfigError(
-                f"harness: unknown benchmark family {sorted(unknown)}: use cruxeval, lcb"
+                f"harness: unknown benchmark family {sorted(unknown)}: use cruxeval, lcb, reval"
             )
 
     def benchmark_options(self, name: str) -> dict[str, Any]:

@@ -99,23 +99,7 @@ def read_generations_file(
     reader = getattr(bench, "read_generations_file", None)
     if reader is not None:
         return reader(path, items)
-    if bench.name.startswith("reval-"):
-        return _reval_log(path, items), None
     return read_id_keyed_json(path, items), None
-
-
-def _reval_log(path: str | Path, items: Sequence[EvalItem]) -> dict[str, list[str]]:
-    """An official REval log (pair id -> one generation per question) keyed by ``REval`` items
-    (``pair`` for output, ``pair:q`` per question for the other tasks)."""
-    from stepcode.eval.benchmarks import reval
-
-    log = reval.read_official_log(path)
-    out: dict[str, list[str]] = {}
-    for it in items:
-        gens = log.get(str(it.data.get("pair_id", it.item_id)), [])
-        q = int(it.data.get("q", 0))
-        out[it.item_id] = [gens[q]] if q < len(gens) else []
-    return out
 
 
 def score_reval_dir(generations: str | Path, data: str | None, limit: int | None) -> ScoreReport:

@@ -146,10 +146,16 @@ def _own_input_traces(
         ref = t.reference
         job = predicted_call_job(inst.runtime_source, ref.entry_point, p.predicted,
                                  program=ref.code, limits=limits, anchors=True)  # fmt: skip
-        jobs.append(job)
+        # only hits from the instrumented anchor lines count (others mark the run anchor_forged)
+        jobs.append(dataclasses.replace(job, anchor_lines=inst.job(None, limits).anchor_lines))
         idx.append(i)
     runs = run_jobs(jobs) if jobs else []
-    return {i: tuple(r.result.anchors) for i, r in zip(idx, runs, strict=True)}
+    # a run whose program forged or hid its anchors has no ground truth to score steps against
+    return {
+        i: tuple(r.result.anchors)
+        for i, r in zip(idx, runs, strict=True)
+        if r.result.integrity == "ok"
+    }
 
 
 def _reward(

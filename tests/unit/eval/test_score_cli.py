@@ -121,12 +121,10 @@ def test_reval_all_tasks_directory_gives_ic(reval_dir: Path, tmp_path: Path) -> 
     for task in reval.TASKS:
         recs: dict[str, dict] = {}
         for it, tr in zip(items, traces, strict=True):
-            rec = recs.setdefault(
-                it.data["idx"], {"task_id": f"DREval/{it.data['idx']}", "generation": []}
-            )
+            rec = recs.setdefault(it.idx, {"task_id": f"DREval/{it.idx}", "generation": []})
             gens = reval.gold_generations(it, tr, task)
             rec["generation"].append(
-                {"input_idx": it.data["input_idx"], "results": [{"generated": g} for g in gens]}
+                {"input_idx": it.input_idx, "results": [{"generated": g} for g in gens]}
             )
         (root / f"{task}@m").mkdir(parents=True)
         body = (
