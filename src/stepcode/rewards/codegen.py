@@ -30,13 +30,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from stepcode.rewards.parse import MAX_COMPLETION_CHARS
 from stepcode.rewards.unit_tests import Submission, TestResult, judge
 from stepcode.types import Limits, Parsed, Reward, Task
 
 _ANSWER = re.compile(r"<answer>(.*?)(</answer>|\Z)", re.S)
 _FENCE = re.compile(r"```[ \t]*(?:python|py|Python|python3)?[ \t]*\n(.*?)(?:```|\Z)", re.S)
 CODEGEN_LIMITS = Limits(timeout_s=3.0, memory_mb=512)
+MAX_COMPLETION_CHARS = 200_000
+"""a longer completion is not read (``too_long``), as ``rewards.parse`` does"""
 
 
 def parse_solution(completion: str) -> Parsed:
