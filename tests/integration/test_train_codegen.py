@@ -43,7 +43,7 @@ def test_stage_one_then_stage_two_trains_and_reports_both(tmp_path: Path) -> Non
     assert [r["phase"] for r in rows] == [1.0, 1.0, 2.0, 2.0]
     assert all(math.isfinite(r["loss/policy"]) for r in rows)
     cg = [d for d in read_jsonl(run / "samples" / "step_000005.jsonl")]
-    assert cg and all(d["task_id"].startswith("cg-") for d in cg)
+    assert cg and all(d["item_id"].startswith("cg-") for d in cg)
     assert {"1", "codegen-L1", "codegen-all"} <= set(summary.after)
     assert summary.before["codegen-L1"]["n"] == 3
     assert len(list(read_jsonl(run / "data" / "codegen_train.jsonl"))) == 8
