@@ -63,8 +63,9 @@ HOSTILE = {
         "os.write(3, json.dumps({'status': 'ok', 'anchors': [[0, 'value', \"'HI!!'\"]]}).encode())\n"
         "os._exit(0)\n"
     ),
-    # finds the run's nonce up the stack and writes a well-formed result frame claiming values:
-    # the frame is accepted, and what it carries is still only "the solution's outputs"
+    # looks for the run's nonce up the stack and writes a well-formed result frame claiming
+    # values: refused (a crash) when the nonce is not the run's; were it accepted, it would carry
+    # only "the solution's outputs", judged like any
     "forge_result_with_nonce": (
         "    import sys, os, json\n    f, nonce = sys._getframe(), None\n"
         "    while f is not None and nonce is None:\n"
