@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import tempfile
@@ -13,7 +14,8 @@ from stepcode.errors import DataError
 
 
 def read_jsonl(path: str | Path, *, strict: bool = False) -> Iterator[dict[str, Any]]:
-    """Yield one dict per non-blank line; a malformed line raises ``DataError`` naming it.
+    """Yield one dict per non-blank line (``.gz`` files decompressed); a malformed line raises
+    ``DataError`` naming it.
 
     A truncated *last* line (a writer killed mid-line) is skipped, so append-only logs stay
     readable after a crash; ``strict=True`` (benchmark and dataset files) raises for it too.
@@ -21,8 +23,12 @@ def read_jsonl(path: str | Path, *, strict: bool = False) -> Iterator[dict[str, 
     p = Path(path)
     if not p.is_file():
         raise DataError(f"file not found: {p}")
-    with p.open(encoding="utf-8") as fh:
-        lines = fh.readlines()
+    if p.suffix == ".gz":
+        with gzip.open(p, "rt", encoding="utf-8") as fh:
+            lines = fh.readlines()
+    else:
+        with p.open(encoding="utf-8") as fh:
+            lines = fh.readlines()
     for i, line in enumerate(lines, 1):
         if not line.strip():
             continue

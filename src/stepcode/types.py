@@ -7,7 +7,7 @@ into the same objects that produced it. Stages own their logic; this module owns
 Sections (each owned by one stage; keep additions inside your stage's section):
   execution  ExecStatus Limits ExecutionResult TraceEvent VarState Trace AnchorHit AnchorPolicy
   data       Program
-  tasks      TaskKind Question Reference Task
+  tasks      TaskKind Question UnitTest Reference Task
   rollout    Rollout
   rewards    Verdict Parsed Reward
   eval       SampleRecord
@@ -227,6 +227,7 @@ class TaskKind(StrEnum):
     OUTPUT_ALIGNED = "output_aligned"  # instrumented code; write anchor lines, then the assertion
     INPUT_ALIGNED = "input_aligned"  # propose input, its anchor lines, then the assertion
     WHITEBOX = "whitebox"  # value/type, next statement, coverage, path questions
+    CODEGEN = "codegen"  # write the function from its spec; judged by unit tests
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -245,6 +246,27 @@ class Question:
 
 
 @dataclass(frozen=True, kw_only=True)
+class UnitTest:
+    """One unit test of a code-generation task (judged by ``rewards.unit_tests``).
+
+    ``io``: call the entry point on ``args`` and compare with ``expected`` on the trusted side.
+    ``code``: trusted test code that calls the entry point (by its name or as ``candidate``),
+    then ``call`` (HumanEval: ``check(candidate)``); it never runs beside the solution.
+    """
+
+    kind: str = "io"
+    """io | code"""
+    args: str = ""
+    """io: the argument list (CRUXEval ``input`` text)"""
+    expected: str = ""
+    """io: repr of the expected value"""
+    code: str = ""
+    """code: the test's source (asserts, a ``check`` function)"""
+    call: str = ""
+    """code: a statement run after ``code`` (empty: the code's own statements are the test)"""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Reference:
     """The trusted side of a task: what the verifier executes and compares against."""
 
@@ -259,6 +281,10 @@ class Reference:
     anchors: tuple[AnchorHit, ...] = ()
     """ground-truth anchor hits for ``input_args``"""
     questions: tuple[Question, ...] = ()
+    tests: tuple[UnitTest, ...] = ()
+    """code generation: the unit tests (``code`` is then the trusted context they run in)"""
+    solution: str | None = None
+    """code generation: a trusted reference solution (a whole program), when the data has one"""
     anchor_policy: AnchorPolicy | None = None
     """the policy ``instrumented`` was built with (aligned tasks): the verifier re-instruments with it"""
 
@@ -295,6 +321,7 @@ class Task:
             ref["anchor_policy"] = AnchorPolicy.parse(
                 str(meta.pop("anchor_policy")), max_hits=int(meta.pop("max_anchor_lines", 10))
             )
+        ref["tests"] = tuple(UnitTest(**u) for u in ref.get("tests", ()))
         return cls(
             schema_version=d.get("schema_version", SCHEMA_VERSION),
             task_id=d["task_id"],

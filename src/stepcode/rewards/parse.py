@@ -50,6 +50,10 @@ def _parse(task: Task, text: str) -> Parsed:
     if not isinstance(text, str) or len(text) > MAX_COMPLETION_CHARS:
         return Parsed(ok=False, reason="too_long")
     kind = task.kind
+    if kind is TaskKind.CODEGEN:
+        from stepcode.rewards.codegen import parse_solution  # codegen builds on this module
+
+        return parse_solution(text)
     if kind is TaskKind.WHITEBOX:
         return _parse_whitebox(task, text)
     steps, spans, has_trace = _trace(text)

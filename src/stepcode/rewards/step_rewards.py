@@ -84,7 +84,10 @@ def score_completion(task: Task, completion: str, cfg: RewardConfig = RewardConf
 def score_batch(
     tasks: Sequence[Task], completions: Sequence[str], cfg: RewardConfig = RewardConfig()
 ) -> list[Reward]:  # noqa: B008
-    """Score many completions; all executions go through the pool in two batches."""
+    """Score many completions; all executions go through the pool in two batches (code
+    generation tasks: ``rewards.codegen``, their unit tests)."""
+    if any(t.kind is TaskKind.CODEGEN for t in tasks):
+        return _score_mixed(tasks, completions, cfg)
     parsed = [parse_completion(t, c) for t, c in zip(tasks, completions, strict=True)]
     checks = [_outcome_job(t, p, cfg) for t, p in zip(tasks, parsed, strict=True)]
     verdicts = run_checks(checks)
@@ -93,6 +96,22 @@ def score_batch(
         _reward(t, p, v, own_traces.get(i), cfg)
         for i, (t, p, v) in enumerate(zip(tasks, parsed, verdicts, strict=True))
     ]
+
+
+def _score_mixed(
+    tasks: Sequence[Task], completions: Sequence[str], cfg: RewardConfig
+) -> list[Reward]:
+    from stepcode.rewards.codegen import score_codegen_batch  # codegen builds on this module
+
+    gen = [i for i, t in enumerate(tasks) if t.kind is TaskKind.CODEGEN]
+    rest = [i for i, t in enumerate(tasks) if t.kind is not TaskKind.CODEGEN]
+    out: dict[int, Reward] = dict(zip(gen, score_codegen_batch(
+        [tasks[i] for i in gen], [completions[i] for i in gen], format_bonus=cfg.format_bonus,
+    ), strict=True))  # fmt: skip
+    if rest:
+        scored = score_batch([tasks[i] for i in rest], [completions[i] for i in rest], cfg)
+        out.update(zip(rest, scored, strict=True))
+    return [out[i] for i in range(len(tasks))]
 
 
 def _outcome_job(task: Task, parsed: Parsed, cfg: RewardConfig) -> Check | Verdict:

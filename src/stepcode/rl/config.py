@@ -86,6 +86,54 @@ class DataConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CodegenConfig:
+    """Stage II (ExecVerify): GRPO with unit-test rewards on code generation, after stage I
+    (``grpo.steps``) or instead of it (``grpo.steps=0``); the same loop, rollout and GRPO
+    settings. Problems are synthesized (``data.codegen``) unless ``dataset`` names a file."""
+
+    steps: int = 0
+    """GRPO steps of stage II (0 = no stage II)"""
+    lr: float | None = None
+    """learning rate of stage II (None = ``grpo.lr``)"""
+    format_bonus: float = 0.05
+    """added to the fraction of tests passed when the answer block is well formed (ExecVerify)"""
+    sft_examples: int = 0
+    """code-generation gold solutions mixed into the SFT warm-up (0 = none)"""
+    levels: tuple[int, ...] = (1,)
+    """synthesizer levels of the problems"""
+    n_train: int = 2000
+    """training problems per level"""
+    n_eval: int = 100
+    """held-out problems per level (before/after evaluation; 0 = none)"""
+    eval_seed: int = 104_729
+    """seed of the held-out problems (the same for every run.seed); their codes never in train"""
+    n_tests: int = 5
+    """execution-checked input/output tests per synthesized problem"""
+    n_shown: int = 2
+    """of which shown as examples in the spec"""
+    dataset: str | None = None
+    """a JSONL file or dataset of problems instead (``schema``); the last ``n_eval`` held out"""
+    schema: Literal["humaneval", "mbpp", "evalplus"] = "humaneval"
+    """the rows' schema (``data.codegen``)"""
+    decontam: tuple[str, ...] = ("humaneval",)
+    """benchmarks the synthesized problems are decontaminated against"""
+
+    def __post_init__(self) -> None:
+        _check(self.steps >= 0 and self.sft_examples >= 0, "codegen.steps/sft_examples >= 0")
+        _check(self.lr is None or self.lr > 0, f"codegen.lr={self.lr}: must be > 0")
+        _check(self.format_bonus >= 0, f"codegen.format_bonus={self.format_bonus}: >= 0")
+        _check(all(1 <= lv <= 6 for lv in self.levels), f"codegen.levels={self.levels}: use 1..6")
+        _check(self.n_train >= 1 and self.n_eval >= 0, "codegen.n_train >= 1, codegen.n_eval >= 0")
+        _check(self.n_tests >= 1 and 0 <= self.n_shown <= self.n_tests,
+               f"codegen.n_tests={self.n_tests}, n_shown={self.n_shown}: 0 <= n_shown <= n_tests")  # fmt: skip
+
+    @property
+    def enabled(self) -> bool:
+        """the run builds code-generation tasks (to train on, to warm up on, or both)"""
+        return self.steps > 0 or self.sft_examples > 0
+
+
+@dataclass(frozen=True, kw_only=True)
 class SFTConfig:
     steps: int = 1250
     """optimizer steps of the SFT warm-up (0 = skip)"""
@@ -239,6 +287,8 @@ class TrainConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     reward: RewardConfig = field(default_factory=RewardConfig)
     """how outcome, steps and format make the logged scalar (the advantages use the steps)"""
+    codegen: CodegenConfig = field(default_factory=CodegenConfig)
+    """stage II: code generation with unit-test rewards (off by default)"""
     run: RunConfig = field(default_factory=RunConfig)
 
     def __post_init__(self) -> None:
@@ -251,7 +301,16 @@ class TrainConfig:
 
     @property
     def total_steps(self) -> int:
-        return self.sft.steps + self.grpo.steps
+        return self.sft.steps + self.grpo.steps + self.codegen.steps
+
+    @property
+    def stage_two(self) -> TrainConfig:
+        """The settings stage II runs with: ``codegen.lr`` and ``codegen.format_bonus``."""
+        import dataclasses
+
+        grpo = dataclasses.replace(self.grpo, lr=self.codegen.lr or self.grpo.lr)
+        reward = dataclasses.replace(self.reward, format_bonus=self.codegen.format_bonus)
+        return dataclasses.replace(self, grpo=grpo, reward=reward)
 
     @property
     def sft_prompt_weight(self) -> float:

@@ -22,7 +22,7 @@ from stepcode.rl.logprobs import PackedBatch, pack_rollouts, token_logprobs
 from stepcode.rl.loss import policy_loss
 from stepcode.rl.steps import batch_token_advantages, row_steps, stack_rows
 from stepcode.rollout.generate import derive_seed, sample_group
-from stepcode.types import Reward, Rollout, Task
+from stepcode.types import Reward, Rollout, Task, TaskKind
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,8 +69,13 @@ def grpo_step(
 
     device = next(model.parameters()).device
     batch = pack_rollouts(rollouts, tokenizer.pad_token_id).to(device)
+    # code generation: the terminal reward is the scalar (fraction of tests passed + format bonus)
+    terminal = ["scalar" if t.kind is TaskKind.CODEGEN else "outcome" for t in row_tasks]
     steps = stack_rows(
-        [row_steps(w, r.completion_offsets) for r, w in zip(rollouts, rewards, strict=True)],
+        [
+            row_steps(w, r.completion_offsets, terminal_from=k)  # type: ignore[arg-type]
+            for r, w, k in zip(rollouts, rewards, terminal, strict=True)
+        ],  # fmt: skip
         [b for b in range(len(tasks)) for _ in range(G)],
         batch.completion_mask.shape[1],
     )

@@ -10,6 +10,8 @@ only where that is honest: a setting may change while the stage that reads it ha
 * ``grpo.*``, ``rollout.*``, ``reward.*``: free at the end of the warm-up (branching GRPO runs from one
   end-of-SFT checkpoint is how ablations work), fixed once a GRPO step ran, except that
   ``grpo.steps`` may grow (the run continues);
+* ``codegen.*`` (stage II): its task settings fixed once its tasks are built, ``sft_examples``
+  once the warm-up started, ``lr``/``format_bonus`` once a stage II step ran; ``steps`` may grow;
 * ``run.out``, ``run.threads``, ``run.log_every``, ``run.save_every``, ``run.sample_every``: free.
 
 Anything else is refused with a ``ConfigError`` naming each key, its old and new value, and the
@@ -41,21 +43,27 @@ def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def frozen_keys(
-    run_dir: Path, payload: Mapping[str, Any] | None, sft_steps: int
+    run_dir: Path, payload: Mapping[str, Any] | None, sft_steps: int, grpo_steps: int = 0
 ) -> list[tuple[str, str]]:
     """``(key prefix, why)`` of the settings a resume may no longer change."""
     frozen: list[tuple[str, str]] = []
     if (run_dir / "data" / "train.jsonl").is_file():
         frozen += [("data.", "the task sets are built"), ("run.seed", "the task sets are built")]
+    if (run_dir / "data" / "codegen_train.jsonl").is_file():
+        why = "the code-generation tasks are built"
+        frozen += [(f"codegen.{k}", why) for k in ("levels", "n_train", "n_eval", "eval_seed",
+                   "n_tests", "n_shown", "dataset", "schema", "decontam")]  # fmt: skip
     if (run_dir / "init" / "config.json").is_file():
         frozen.append(("model.", "the initial policy is saved"))
     if payload is not None:
         why = "the warm-up has started"
         frozen += [(k, why) for k in ("sft.", "optim.", "run.eval_max_new_tokens",
-                                      "reward.strict_types")]  # fmt: skip
+                                      "reward.strict_types", "codegen.sft_examples")]  # fmt: skip
         if payload["step"] > sft_steps or payload["phase"] == "done":
             why = "GRPO has started"
             frozen += [(k, why) for k in ("grpo.", "rollout.", "reward.")]
+        if payload["step"] > sft_steps + grpo_steps:
+            frozen += [(k, "stage II has started") for k in ("codegen.lr", "codegen.format_bonus")]
     return frozen
 
 
@@ -75,7 +83,8 @@ def check_resume(
     changed = sorted(k for k in old.keys() | cur.keys() if old.get(k) != cur.get(k))
     changed = [k for k in changed if k not in FREE]
     sft_steps = int(old.get("sft.steps", cur.get("sft.steps", 0)))
-    frozen = frozen_keys(run_dir, payload, sft_steps)
+    grpo_steps = int(old.get("grpo.steps", cur.get("grpo.steps", 0)))
+    frozen = frozen_keys(run_dir, payload, sft_steps, grpo_steps)
     refused = []
     for key in changed:
         why = next((w for prefix, w in frozen if key.startswith(prefix)), None)

@@ -13,15 +13,24 @@ resumed run trains on exactly the same tasks.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from stepcode.data.build import Progress, build_items
+from stepcode.data.codegen import (
+    SynthCodegenConfig,
+    near_keys,
+    problems_from_rows,
+    read_rows,
+    synth_codegen_tasks,
+)
 from stepcode.data.config import DataBuildConfig, FilterSection, SplitSection, SynthSection
 from stepcode.errors import DataError
 from stepcode.io import read_jsonl, write_jsonl
-from stepcode.rl.config import DataConfig
+from stepcode.rl.config import CodegenConfig, DataConfig
 from stepcode.types import Task
 
 log = logging.getLogger(__name__)
@@ -36,14 +45,18 @@ class TaskSets:
 def load_or_build(
     cfg: DataConfig, seed: int, run_dir: Path, progress: Progress | None = None
 ) -> TaskSets:
-    data_dir = run_dir / "data"
-    train_p, eval_p = data_dir / "train.jsonl", data_dir / "eval.jsonl"
+    return _cached(run_dir / "data", "", lambda: build_task_sets(cfg, seed, progress))
+
+
+def _cached(data_dir: Path, prefix: str, build: Callable[[], TaskSets]) -> TaskSets:
+    """``data_dir/{prefix}train.jsonl`` and ``{prefix}eval.jsonl``: read back, or built once."""
+    train_p, eval_p = data_dir / f"{prefix}train.jsonl", data_dir / f"{prefix}eval.jsonl"
     if train_p.is_file() and eval_p.is_file():
         return TaskSets(
             train=tuple(Task.from_dict(d) for d in read_jsonl(train_p)),
             eval=tuple(Task.from_dict(d) for d in read_jsonl(eval_p)),
         )
-    sets = build_task_sets(cfg, seed, progress)
+    sets = build()
     write_jsonl(train_p, [t.to_dict() for t in sets.train])
     write_jsonl(eval_p, [t.to_dict() for t in sets.eval])
     return sets
@@ -103,3 +116,28 @@ def _from_dataset(path: Path) -> TaskSets:
         train=tuple(Task.from_dict(d) for d in read_jsonl(train_p)),
         eval=tuple(Task.from_dict(d) for d in read_jsonl(eval_p)),
     )
+
+
+def load_or_build_codegen(cfg: CodegenConfig, template: str, seed: int, run_dir: Path) -> TaskSets:
+    """Stage II's code-generation tasks (``data.codegen``), cached in ``run_dir/data`` like the
+    execution tasks: synthesized problems (held-out ones from ``cfg.eval_seed``, their codes
+    never among the training ones), or a dataset's rows with the last ``n_eval`` held out."""
+    return _cached(run_dir / "data", "codegen_", lambda: _codegen_sets(cfg, template, seed))
+
+
+def _codegen_sets(cfg: CodegenConfig, template: str, seed: int) -> TaskSets:
+    if cfg.dataset is not None:
+        rows = read_rows(cfg.dataset)
+        tasks = problems_from_rows(rows, cfg.schema, template=template, source=cfg.dataset)  # type: ignore[arg-type]
+        cut = max(0, len(tasks) - cfg.n_eval)
+        train, held = tasks[:cut], tasks[cut:]
+    else:
+        synth = SynthCodegenConfig(levels=cfg.levels, n=cfg.n_train, n_tests=cfg.n_tests,
+                                   n_shown=cfg.n_shown, template=template, decontam=cfg.decontam)  # type: ignore[arg-type]  # fmt: skip
+        train, drops = synth_codegen_tasks(synth, seed)
+        log.info("code generation: %d training problems (dropped: %s)", len(train), dict(drops))
+        held_cfg = dataclasses.replace(synth, n=cfg.n_eval, exclude=near_keys(train))
+        held = synth_codegen_tasks(held_cfg, cfg.eval_seed)[0] if cfg.n_eval else []
+    if not train:
+        raise DataError("code generation: no training problems (check codegen.dataset / levels)")
+    return TaskSets(train=tuple(train), eval=tuple(held))

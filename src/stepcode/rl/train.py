@@ -7,7 +7,13 @@
 4. greedy evaluation on held-out tasks by level (before);
 5. SFT warm-up on interpreter targets (completion tokens only);
 6. Bi-Level GRPO (``rl.grpo.grpo_step``), metrics to ``metrics.jsonl``, samples to ``samples/``;
-7. evaluation again (after), the before/after table, plots and ``report.html``.
+7. stage II when ``codegen.steps`` > 0: the same ``grpo_step`` on code-generation tasks, rewarded
+   by their unit tests (``rewards.codegen``; ``cfg.stage_two`` holds its lr and format bonus);
+8. evaluation again (after), the before/after table, plots and ``report.html``.
+
+With ``codegen`` enabled, code-generation problems are built too (``rl.taskset``), up to
+``codegen.sft_examples`` of their gold solutions join the warm-up, and their held-out set is
+evaluated before and after (rows ``codegen-L<level>``; ``final_acc`` = all tests pass).
 
 Every step's randomness is a function of ``(run.seed, step)``, so a run killed at any point and
 resumed gives the same metrics as an uninterrupted one.
@@ -53,9 +59,9 @@ from stepcode.rl.sft import (
     sft_autocast,
     sft_step,
 )
-from stepcode.rl.taskset import load_or_build
+from stepcode.rl.taskset import TaskSets, load_or_build, load_or_build_codegen
 from stepcode.tasks import sft_target
-from stepcode.types import SampleRecord, Task
+from stepcode.types import SampleRecord, Task, TaskKind
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int, dict[str, float]], None]
@@ -93,26 +99,34 @@ def train(cfg: TrainConfig, progress: Progress | None = None, *, force: bool = F
         cfg.data, cfg.run.seed, run_dir,
         progress=(lambda stage, done, total: progress(stage, done, total, {})) if progress else None,
     )  # fmt: skip
-    model, tok = _load_or_build_policy(cfg, run_dir, [t.prompt + sft_target(t) for t in sets.train])
+    codegen = (
+        load_or_build_codegen(cfg.codegen, cfg.data.template, cfg.run.seed, run_dir)
+        if cfg.codegen.enabled
+        else TaskSets(train=(), eval=())
+    )
+    warm = sets.train + codegen.train[: cfg.codegen.sft_examples]
+    model, tok = _load_or_build_policy(cfg, run_dir, [t.prompt + sft_target(t) for t in warm])
     run = _Run(cfg=cfg, run_dir=run_dir, model=model, tok=tok, progress=progress,
                sink=JsonlSink(run_dir / "metrics.jsonl"),
                extra=dict(payload["extra"]) if payload else {})  # fmt: skip
     if payload is None:
-        run.extra["before"], rows = _evaluate(cfg, model, tok, sets.eval)
+        run.extra["before"], rows = _evaluate(cfg, model, tok, sets.eval + codegen.eval)
         write_jsonl(run_dir / "samples" / "eval_before.jsonl", rows)
     run.sink.truncate_after(payload["step"] if payload else 0)
 
     phase = payload["phase"] if payload else "sft"
-    if phase == "done" and cfg.total_steps > payload["step"]:
-        phase = "grpo"  # grpo.steps grew: continue from the last step
+    if phase == "done" and cfg.total_steps > payload["step"]:  # more steps: continue from the last
+        phase = "grpo" if payload["step"] < cfg.sft.steps + cfg.grpo.steps else "codegen"
     if phase == "sft":
-        _run_sft(run, sets.train, payload)
+        _run_sft(run, warm, payload)
     if phase in ("sft", "grpo"):
         _run_grpo(run, sets.train, payload if phase == "grpo" else None)
-    else:  # finished: only the evaluation and the report are redone
+    if phase in ("sft", "grpo", "codegen") and cfg.codegen.steps > 0:
+        _run_codegen(run, codegen.train, payload if phase == "codegen" else None)
+    elif phase == "done":  # finished: only the evaluation and the report are redone
         model.load_state_dict(payload["model"])
 
-    after, rows = _evaluate(cfg, model, tok, sets.eval)
+    after, rows = _evaluate(cfg, model, tok, sets.eval + codegen.eval)
     write_jsonl(run_dir / "samples" / "eval_after.jsonl", rows)
     save_policy(model, tok, run_dir / "final")
     run.sink.close()
@@ -181,12 +195,31 @@ def _run_grpo(run: _Run, tasks: tuple[Task, ...], payload: dict | None) -> None:
             _dump_samples(run.run_dir, gstep, result)
         _after_step(run, "grpo", gstep, {"phase": 1.0, **result.metrics}, opt, None)
     if cfg.grpo.steps > 0:  # an SFT-only run stays resumable into GRPO (ablations branch here)
-        state = ckpt.TrainState(step=cfg.total_steps, phase="done", extra=run.extra)
+        phase = "codegen" if cfg.codegen.steps > 0 else "done"
+        state = ckpt.TrainState(step=cfg.sft.steps + cfg.grpo.steps, phase=phase, extra=run.extra)
         ckpt.save_checkpoint(run.run_dir, run.model, opt, None, state)
 
 
+def _run_codegen(run: _Run, tasks: tuple[Task, ...], payload: dict | None) -> None:
+    """Stage II: ``grpo_step`` on code-generation tasks (unit-test rewards), from the end of
+    stage I (or of the warm-up) or from a stage II checkpoint."""
+    cfg, start = run.cfg.stage_two, run.cfg.sft.steps + run.cfg.grpo.steps
+    opt = _grpo_optimizer(cfg, run.model)
+    done = ckpt.restore(payload, run.model, opt, None).step if payload else start
+    ref_model = copy.deepcopy(run.model).eval() if cfg.grpo.kl_coef > 0 else None
+    for step in range(done - start, cfg.codegen.steps):
+        gstep, seed_step = start + step + 1, cfg.grpo.steps + step  # stage I used 0..grpo.steps-1
+        batch = select_tasks(tasks, cfg.rollout.tasks_per_step, cfg.run.seed, seed_step)
+        result = grpo_step(run.model, run.tok, batch, cfg, opt, seed_step, ref_model)
+        if (step + 1) % cfg.run.sample_every == 0 or step == 0:
+            _dump_samples(run.run_dir, gstep, result)
+        _after_step(run, "codegen", gstep, {"phase": 2.0, **result.metrics}, opt, None)
+    state = ckpt.TrainState(step=cfg.total_steps, phase="done", extra=run.extra)
+    ckpt.save_checkpoint(run.run_dir, run.model, opt, None, state)
+
+
 def _after_step(run: _Run, phase: str, step: int, metrics: dict, opt: Any, sched: Any) -> None:
-    if step % run.cfg.run.log_every == 0 or phase == "grpo":
+    if step % run.cfg.run.log_every == 0 or phase in ("grpo", "codegen"):
         run.sink.log(step, metrics)
     if run.progress is not None:
         run.progress(phase, step, run.cfg.total_steps, metrics)
@@ -196,10 +229,24 @@ def _after_step(run: _Run, phase: str, step: int, metrics: dict, opt: Any, sched
 
 
 def _evaluate(cfg: TrainConfig, model: Any, tok: Any, tasks: tuple[Task, ...]):
-    return evaluate_policy(
-        model, tok, tasks, max_new_tokens=cfg.run.eval_max_new_tokens, chat=cfg.model.chat,
-        reward=cfg.reward,
-    )  # fmt: skip
+    """``evaluate_policy`` by level; code-generation tasks in rows of their own
+    (``codegen-L1``, ``codegen-all``)."""
+    table: dict[str, dict[str, float]] = {}
+    rows: list[dict[str, Any]] = []
+    execution = tuple(t for t in tasks if t.kind is not TaskKind.CODEGEN)
+    codegen = tuple(t for t in tasks if t.kind is TaskKind.CODEGEN)
+    for part, prefix in ((execution, ""), (codegen, "codegen-")):
+        if not part:
+            continue
+        got, got_rows = evaluate_policy(
+            model, tok, part, max_new_tokens=cfg.run.eval_max_new_tokens, chat=cfg.model.chat,
+            reward=cfg.reward,
+        )  # fmt: skip
+        for level, metrics in got.items():
+            name = level if not prefix else f"{prefix}{level if level == 'all' else 'L' + level}"
+            table[name] = metrics
+        rows += got_rows
+    return table, rows
 
 
 def _sft_optimizer(cfg: TrainConfig, model: Any):

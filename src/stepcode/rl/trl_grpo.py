@@ -77,6 +77,13 @@ def outcome_reward(completions: list, stepcode_task: list[str], **_: Any) -> lis
     return [r.outcome for r in score_completions(completions, stepcode_task)]
 
 
+def scalar_reward(completions: list, stepcode_task: list[str], **_: Any) -> list[float]:
+    """``Reward.scalar`` (no format bonus here): for code generation the fraction of unit tests
+    passed, so ``reward_funcs=[scalar_reward, format_reward]`` with ``reward_weights=[1, 0.05]``
+    is ExecVerify's stage II reward, the one the native trainer and verl optimise."""
+    return [r.scalar for r in score_completions(completions, stepcode_task)]
+
+
 def format_reward(completions: list, stepcode_task: list[str], **_: Any) -> list[float]:
     """1.0 when the answer could be read (``Reward.format_ok``), else 0.0."""
     return [float(r.format_ok) for r in score_completions(completions, stepcode_task)]
@@ -90,6 +97,7 @@ def step_accuracy_reward(
 
 
 REWARD_FUNCS = (outcome_reward, format_reward, step_accuracy_reward)
+"""the execution-reasoning rewards; code generation: ``scalar_reward`` + ``format_reward``"""
 
 
 def _trainer_base() -> type:

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from stepcode.errors import ConfigError
 from stepcode.execution import AnchorPolicy, instrument, run_jobs, tamper_reason, trace_batch
 from stepcode.tasks import templates
+from stepcode.tasks.codegen import codegen_target, program_codegen_task
 from stepcode.tasks.whitebox import make_questions
 from stepcode.types import AnchorHit, Limits, Program, Question, Reference, Task, TaskKind, Trace
 
@@ -92,6 +93,8 @@ def make_tasks_batch(
             if kind in _ALIGNED:
                 if i in insts:
                     tasks.append(_task(p, kind, *insts[i], policy, template))
+            elif kind is TaskKind.CODEGEN:
+                tasks.append(program_codegen_task(p, template))
             elif kind is TaskKind.WHITEBOX:
                 qs = make_questions(p.code, p.entry_point, traces_by[i], max_questions=max_questions,
                                     seed=seed) if i in traces_by else ()  # fmt: skip
@@ -247,6 +250,8 @@ def _task(
 
 def sft_target(task: Task) -> str:
     """The gold completion for ``task``, in exactly the format ``rewards.parse_completion`` reads."""
+    if task.kind is TaskKind.CODEGEN:
+        return codegen_target(task)
     ref = task.reference
     steps = [(a.name, a.value) for a in ref.anchors]
     answer = templates.answer_block(ref.entry_point, ref.input_args, ref.output)

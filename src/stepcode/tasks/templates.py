@@ -136,3 +136,28 @@ def answer_block(entry: str, args: str, output: str) -> str:
 
 def input_block(entry: str, args: str) -> str:
     return f"<input>\n{entry}({args})\n</input>\n"
+
+
+# ---- code generation (tasks.codegen): ExecVerify's stage II prompt (structure, not verbatim) ----
+CODEGEN_SYSTEM = "You are a Python expert. Write correct, complete code."
+CODEGEN_INSTRUCTION = (
+    "Try to generate code to solve the problem:\n\n{problem}\n\n"
+    "Validate your generated code by the provided input and output pairs. Think inside "
+    "<reasoning>...</reasoning>, then give the complete code in a ```python fenced block inside "
+    "<answer>...</answer>."
+)
+
+
+def render_codegen_prompt(style: str, problem: str) -> str:
+    """``compact``: the problem in a ``<code>`` block (the tiny model's vocabulary); ``full``:
+    the instruction around it."""
+    if style == "compact":
+        return program_block(problem)
+    return CODEGEN_INSTRUCTION.format(problem=problem.rstrip())
+
+
+def codegen_answer(style: str, code: str) -> str:
+    body = code.rstrip()
+    if style == "compact":
+        return f"<answer>\n{body}\n</answer>"
+    return f"<answer>\n```python\n{body}\n```\n</answer>"

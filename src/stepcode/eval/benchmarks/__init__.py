@@ -32,6 +32,8 @@ REGISTRY: dict[str, tuple[str, str, dict[str, Any]]] = {
     "reval-output-cot": ("reval", "REval", {"task": "output", "cot": True}),
     "cruxeval-o-aligned": ("aligned", "AlignedCRUXEval", {"mode": "output"}),
     "cruxeval-i-aligned": ("aligned", "AlignedCRUXEval", {"mode": "input"}),
+    "humaneval": ("humaneval", "CodeGeneration", {"dataset": "humaneval"}),
+    "mbpp": ("humaneval", "CodeGeneration", {"dataset": "mbpp"}),
 }
 """benchmark name -> (module, class, constructor arguments)"""
 ALIASES = {"reval": ("reval-coverage", "reval-state", "reval-path", "reval-output")}
