@@ -125,15 +125,32 @@ def _loose(text: str) -> str:
     return "".join(text.replace("self.", "").split())
 
 
-def _official(reval_dir: Path):
+# A stand-in for the user's copy of REval's evaluation.py: the same shape (an ``invocation_abbr=``
+# keyword, ``setup = '...' + ...``, ``prelude = '...'``), text of our own, so the test shows the
+# layout is read from the user's copy and rendered exactly, without shipping REval's words.
+EVALUATION_PY = """
+def _classeval_task_impl(self, test_cls, task, _input):
+    setup = '\\n# SETUP HEADER\\n' + '\\n# '.join(test_cls.__setup__.split('\\n')[1:])
+    p = self._build_prompt(code=1, invocation=2, invocation_abbr='THE TEST CODE', line=3)
+    prelude = '\\n# PRELUDE LINE\\n'
+"""
+
+
+def _official(reval_dir: Path, tmp_path: Path, *, evaluation: bool = True):
     d = reval_dir / "prompts"
     if not (d / "direct_state.txt").is_file():
         pytest.skip("REval's official prompts are not present")
-    return official_prompts(str(d))
+    copy = tmp_path / "REval"
+    (copy / "prompts").mkdir(parents=True)
+    for f in d.glob("*.txt"):
+        (copy / "prompts" / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
+    if evaluation:
+        (copy / "evaluation.py").write_text(EVALUATION_PY, encoding="utf-8")
+    return official_prompts(str(copy))
 
 
-def test_prompts_show_setup_and_the_test_snippet(reval_dir: Path) -> None:
-    official = _official(reval_dir)
+def test_prompts_show_setup_and_the_test_snippet(reval_dir: Path, tmp_path: Path) -> None:
+    official = _official(reval_dir, tmp_path)
     (it,) = [i for i in _classeval(reval_dir, (86,)) if i.input_idx == 0]
     setup = it.classeval.setup
     assert setup.lstrip().startswith("def setUp(self):")
@@ -142,25 +159,35 @@ def test_prompts_show_setup_and_the_test_snippet(reval_dir: Path) -> None:
     for cot in (False, True):  # REval's prompt.py: str.format of the template file
         for task in reval.TASKS:
             src = (reval_dir / "prompts" / f"{'cot' if cot else 'direct'}_{task}.txt").read_text()
-            want = [src.format(**v) for v in reval.prompt_values(it, task)]
+            want = [src.format(**v) for v in reval.prompt_values(it, task, official)]
             assert reval.prompts(it, task, cot, official) == want
     cov = reval.prompts(it, "coverage", prompt_set=official)[0]
     # coverage/state: REval leaves the first setUp line without its "# "
-    assert f"\n[PYTHON]\n{it.code}\n\n# setup code executed previously\n{body[0]}\n# " in cov
+    assert f"\n[PYTHON]\n{it.code}\n\n# SETUP HEADER\n{body[0]}\n# " in cov
     q = it.questions[0]
-    assert cov.endswith(f"{snippet}\n[/PYTHON]\n[QUESTION]\nIs Line {q.lineno} "
-                        f"({it.code.split(chr(10))[q.lineno - 1]}) "
-                        "executed when the above test code is called?\n[/QUESTION]\n[ANSWER]")  # fmt: skip
+    assert f"{snippet}\n[/PYTHON]\n[QUESTION]\n" in cov and "THE TEST CODE" in cov
     path = reval.prompts(it, "path", prompt_set=official)[0]
-    assert f"# setup code executed previously\n# {body[0]}\n" in path
+    assert f"# SETUP HEADER\n# {body[0]}\n" in path
     assert "1\t" not in path.split("[PYTHON]")[-1]  # no line numbers for ClassEval
     out = reval.prompts(it, "output", prompt_set=official)[0]
-    assert out.endswith(f"{rc.PRELUDE}{it.output_pred}\n[/PYTHON]\n[ANSWER]")
+    assert out.endswith(f"\n# PRELUDE LINE\n{it.output_pred}\n[/PYTHON]\n[ANSWER]")
     (plain,) = [i for i in _classeval(reval_dir, (85,)) if i.input_idx == 0]
-    assert reval.invocation(plain) == "\n" + plain.input.rstrip()
+    assert reval.invocation(plain, "coverage", official) == "\n" + plain.input.rstrip()
     ours = reval.prompts(it, "coverage")[0]  # stepcode's set: the setUp commented, its own words
-    assert "setup code executed previously" not in ours and f"# {body[0]}\n" in ours
+    assert "SETUP HEADER" not in ours and f"# {body[0]}\n" in ours
     assert ours.endswith("the test code above is run?\n[/QUESTION]\n[ANSWER]")
+    assert q.lineno > 0
+
+
+def test_official_classeval_prompts_without_the_layout_say_what_is_missing(
+    reval_dir: Path, tmp_path: Path
+) -> None:
+    from stepcode.errors import ConfigError
+
+    official = _official(reval_dir, tmp_path, evaluation=False)
+    (it,) = [i for i in _classeval(reval_dir, (86,)) if i.input_idx == 0]
+    with pytest.raises(ConfigError, match="evaluation.py"):
+        reval.prompts(it, "coverage", prompt_set=official)
 
 
 def test_answer_method_is_reval_transform() -> None:

@@ -19,9 +19,8 @@ no licence). What REval does and what we do:
 * Items whose class or test code imports a top-level module that is not installed here are
   skipped and counted (``missing_modules``), never run.
 
-``ABBR``, ``PRELUDE`` and the ``setUp`` header are the short layout strings REval's
-``evaluation.py`` (not its prompt files) puts around the test code: ``invocation`` uses them for the
-official prompt set only, so that its prompts are REval's to the byte.
+The layout REval's ``evaluation.py`` puts around the test code in its prompts is read from the
+user's copy (``reval_prompts``), like the prompt files.
 
 Not done: REval keeps every program's classes in one module namespace and reuses one class object
 for all pairs of a program, so class-level state could leak between pairs there; here each pair
@@ -46,8 +45,6 @@ from stepcode.types import Limits
 ASSERTS = ("assertEqual", "assertNotEqual", "assertAlmostEqual", "assertTrue", "assertFalse",
            "assertIsNone", "assertIsNotNone", "assertIn", "assertNotIn")  # fmt: skip
 """REval ``taskgen.ASSERTS``: the helpers whose expected argument becomes ``??``"""
-ABBR = "the above test code"
-PRELUDE = "\n# Test code starts here. Only write the completed test code in your answer.\n"
 PASS = "'__stepcode_reval_passed__'"
 _TEST_FILE, _HARNESS_FILE, _ANSWER_FILE = "<reval-test>", "<reval-harness>", "<reval-answer>"
 
@@ -111,23 +108,6 @@ def classeval_test(prog: Mapping[str, Any], input_idx: int) -> ClassEvalTest:
             f"{prog['entry_point']}Test* (is this REval's DREval_data.jsonl?)"
         ) from None
     return ClassEvalTest(test=str(prog["test"]), test_index=input_idx, setup=setup)
-
-
-def setup_comment(setup_src: str, *, hashed_first: bool) -> str:
-    """REval's commented-out ``setUp`` block (coverage/state omit the first line's ``# ``)."""
-    if not setup_src:
-        return ""
-    head = "\n# setup code executed previously\n" + ("# " if hashed_first else "")
-    return head + "\n# ".join(setup_src.split("\n")[1:])
-
-
-def invocation(pair: RevalPair, task: str) -> str:
-    """The text after the class code in the prompt's code block."""
-    hashed = task in ("path", "output")
-    setup = setup_comment(_test(pair).setup, hashed_first=hashed)
-    if task == "output":
-        return setup + PRELUDE + pair.output_pred
-    return setup + "\n" + pair.input.rstrip()
 
 
 def _test(pair: RevalPair) -> ClassEvalTest:

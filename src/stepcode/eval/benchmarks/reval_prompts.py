@@ -26,11 +26,14 @@ import string
 from pathlib import Path
 
 from stepcode.errors import ConfigError
-from stepcode.eval.benchmarks import reval_classeval as rc
 from stepcode.eval.benchmarks.prompts import Field, PromptSet, Template
 from stepcode.eval.benchmarks.reval_data import RevalPair
 
 FIELDS = ("code", "invocation", "invocation_abbr", "line", "codeline", "var")
+LAYOUT = ("layout_abbr", "layout_setup", "layout_prelude")
+"""ClassEval pairs: how the test code is named in a question, the header of the commented
+``setUp`` and the line before the output task's test code (REval's: read from its
+``evaluation.py`` in the user's copy; stepcode's: ``reval_wording``)"""
 KEYS = tuple(f"{s}_{t}" for s in ("direct", "cot") for t in ("coverage", "state", "path", "output"))
 ENV = "STEPCODE_REVAL_HARNESS"
 
@@ -87,7 +90,35 @@ def official_prompts(harness: str | None = None, data_dir: str | None = None) ->
         except (OSError, UnicodeDecodeError) as e:
             raise ConfigError(f"REval prompts: cannot read {f} ({e})") from None
         templates[key] = parse_template(text, str(f))
+    templates.update(_official_layout(d.parent / "evaluation.py"))
     return PromptSet(name="official", templates=templates, system=_system(d), source=str(d))
+
+
+def _official_layout(evaluation: Path) -> dict[str, Template]:
+    """REval's ClassEval layout strings, read (never run) from its ``evaluation.py``: the
+    ``invocation_abbr=`` text, the ``setup = '...' + ...`` header and the ``prelude`` line.
+    Missing file or pieces: none (official ClassEval prompts then say what is missing)."""
+    import ast
+
+    try:
+        tree = ast.parse(evaluation.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
+        return {}
+    found: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg == "invocation_abbr":
+            if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                found.setdefault("layout_abbr", node.value.value)
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+            if not isinstance(target, ast.Name):
+                continue
+            if target.id == "prelude" and isinstance(value, ast.Constant):
+                found.setdefault("layout_prelude", str(value.value))
+            elif (target.id == "setup" and isinstance(value, ast.BinOp)
+                  and isinstance(value.left, ast.Constant) and isinstance(value.left.value, str)):  # fmt: skip
+                found.setdefault("layout_setup", value.left.value)
+    return {k: Template((v,)) for k, v in found.items()}
 
 
 def _system(prompts_dir: Path) -> str | None:
@@ -113,38 +144,51 @@ def _system(prompts_dir: Path) -> str | None:
 
 @functools.cache
 def stepcode_prompts() -> RevalPrompts:
-    from stepcode.eval.benchmarks.reval_wording import TEMPLATES
+    from stepcode.eval.benchmarks.reval_wording import LAYOUT_TEXT, TEMPLATES
     from stepcode.eval.benchmarks.wording import SYSTEM
 
     parsed = {k: parse_template(v, f"stepcode {k}") for k, v in TEMPLATES.items()}
+    parsed.update({k: Template((v,)) for k, v in LAYOUT_TEXT.items()})
     return PromptSet(name="stepcode", templates=parsed, system=SYSTEM)
 
 
-_STEPCODE_SETUP = "\n# setUp, already run:\n"
-_STEPCODE_TEST = "\n# the test code\n"
+def _layout(prompt_set: RevalPrompts, key: str) -> str:
+    template = prompt_set.templates.get(key)
+    if template is None:
+        raise ConfigError(
+            f"REval's official ClassEval prompts need the test-code layout of your copy's "
+            f"evaluation.py (beside {prompt_set.source}); it is missing there"
+        )
+    return template.text()
 
 
-def invocation(pair: RevalPair, task: str = "coverage", prompt_set: str = "official") -> str:
+def invocation(pair: RevalPair, task: str = "coverage", prompt_set: RevalPrompts | None = None) -> str:
     """HumanEval ``fn(args)`` (output: the assertion); ClassEval: the commented ``setUp`` then
-    the test snippet, in REval's layout (or stepcode's, for its own prompts)."""
+    the test snippet, in the layout of ``prompt_set`` (default: stepcode's)."""
     if pair.classeval is None:
         if task == "output":
             return "\n" + pair.output_pred
         return f"{pair.entry_point}{pair.input[:-2]})"
-    if prompt_set == "official":
-        return rc.invocation(pair, task)
+    ps = prompt_set or stepcode_prompts()
     setup = pair.classeval.setup
+    if ps.name == "official":  # REval leaves the first setUp line of coverage/state unhashed
+        head = _layout(ps, "layout_setup") + ("# " if task in ("path", "output") else "")
+        setup_text = head + "\n# ".join(setup.split("\n")[1:]) if setup else ""
+        if task == "output":
+            return setup_text + _layout(ps, "layout_prelude") + pair.output_pred
+        return setup_text + "\n" + pair.input.rstrip()
     head = (
-        _STEPCODE_SETUP + "".join(f"# {x}\n" for x in setup.rstrip("\n").split("\n"))
+        _layout(ps, "layout_setup") + "".join(f"# {x}\n" for x in setup.rstrip("\n").split("\n"))
         if setup
         else ""
     )
-    if task == "output":
-        return head + _STEPCODE_TEST + pair.output_pred
-    return head + _STEPCODE_TEST + pair.input.rstrip()
+    tail = pair.output_pred if task == "output" else pair.input.rstrip()
+    return head + _layout(ps, "layout_prelude") + tail
 
 
-def prompt_values(pair: RevalPair, task: str, prompt_set: str = "official") -> list[dict[str, str]]:
+def prompt_values(
+    pair: RevalPair, task: str, prompt_set: RevalPrompts | None = None
+) -> list[dict[str, str]]:
     """The template fields of each prompt: one per (line, var) question, one for ``output``."""
     inv = invocation(pair, task, prompt_set)
     if task == "output":
@@ -154,9 +198,7 @@ def prompt_values(pair: RevalPair, task: str, prompt_set: str = "official") -> l
     shown = "".join(f"{i + 1}\t{s}\n" for i, s in enumerate(lines)) if numbered else pair.code
     abbr = inv
     if pair.classeval is not None:
-        from stepcode.eval.benchmarks.reval_wording import ABBR
-
-        abbr = rc.ABBR if prompt_set == "official" else ABBR
+        abbr = _layout(prompt_set or stepcode_prompts(), "layout_abbr")
     return [
         {"code": shown, "invocation": inv, "invocation_abbr": abbr, "line": str(q.lineno),
          "codeline": lines[q.lineno - 1], "var": q.var}
@@ -170,4 +212,4 @@ def prompts(
     """The prompts of ``pair`` for ``task`` (stepcode's wording unless ``prompt_set`` is given)."""
     ps = prompt_set or stepcode_prompts()
     key = f"{'cot' if cot else 'direct'}_{task}"
-    return [ps.templates[key].render(v) for v in prompt_values(pair, task, ps.name)]
+    return [ps.templates[key].render(v) for v in prompt_values(pair, task, ps)]

@@ -2,12 +2,18 @@
 
 Written for stepcode (see ``reval_prompts``). Each keeps the answer format REval's scorer reads and
 ends where the answer begins: ``[ANSWER]`` for direct prompts, ``[THOUGHT]`` for chain of thought.
-ClassEval questions name the test code ``ABBR``.
+``LAYOUT_TEXT`` is how ClassEval pairs lay out their test code (the name questions give it, the
+header of the commented ``setUp``, the line before the test code).
 """
 
 from __future__ import annotations
 
 ABBR = "the test code above"
+LAYOUT_TEXT = {
+    "layout_abbr": ABBR,
+    "layout_setup": "\n# setUp, already run:\n",
+    "layout_prelude": "\n# the test code\n",
+}
 
 _READ = (
     "Below is Python code followed by the code that runs it. Think about what really happens when "
