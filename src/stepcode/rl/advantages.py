@@ -46,6 +46,7 @@ from stepcode.types import Reward, Rollout
 
 Mode = Literal["terminal", "step", "bilevel", "process"]
 TokenRule = Literal["span", "suffix_sum"]
+IntraForm = Literal["paper", "centred"]
 MODES: tuple[str, ...] = ("terminal", "step", "bilevel", "process")
 
 
@@ -132,6 +133,23 @@ def intra_credit(step_rewards: torch.Tensor, step_mask: torch.Tensor) -> torch.T
     return r * (1.0 + future) * m
 
 
+def centre_in_group(values: torch.Tensor, step_mask: torch.Tensor) -> torch.Tensor:
+    """Subtract, per task and step, the mean over the group's valid samples.
+
+    Args:
+        values: ``[B, G, S]`` float (e.g. ``intra_credit``).
+        step_mask: ``[B, G, S]`` bool.
+
+    Returns:
+        ``[B, G, S]`` float32 ``v - mean_g' v[g']`` over valid samples; 0 where masked. Summed
+        over the group it is 0 for every step, so the term no longer shifts the mean advantage.
+    """
+    v = values.float() * step_mask
+    m = step_mask.float()
+    mean = v.sum(dim=1, keepdim=True) / m.sum(dim=1, keepdim=True).clamp(min=1)
+    return (v - mean) * m
+
+
 def process_advantages(
     step_rewards: torch.Tensor, step_mask: torch.Tensor, eps: float = 1e-6
 ) -> torch.Tensor:
@@ -161,6 +179,7 @@ def step_advantages(
     mode: Mode = "bilevel",
     eps: float = 1e-6,
     norm_by_std: bool = True,
+    intra: IntraForm = "paper",
 ) -> torch.Tensor:
     """Per-step advantages ``[B, G, S]`` for one of the modes in the module docstring.
 
@@ -169,6 +188,9 @@ def step_advantages(
         step_mask: ``[B, G, S]`` bool; ``step_mask[..., S - 1]`` should be True.
         lam: weight of the intra term (``bilevel`` only; ``step`` is ``lam = 0``).
         mode: ``terminal`` | ``step`` | ``bilevel`` | ``process``.
+        intra: ``paper``: Eq. 11 as written (never negative, so it raises the mean advantage of
+            every group by ``lam`` times the mean intra credit); ``centred``: Eq. 11 minus its
+            group mean per step (``centre_in_group``), zero-mean like the group term.
 
     Returns:
         ``[B, G, S]`` float32, 0 where masked.
@@ -180,7 +202,12 @@ def step_advantages(
         return group_advantages(step_rewards, step_mask, eps, norm_by_std)
     if mode == "bilevel":
         group = group_advantages(step_rewards, step_mask, eps, norm_by_std)
-        return group + lam * intra_credit(step_rewards, step_mask)
+        credit = intra_credit(step_rewards, step_mask)
+        if intra == "centred":
+            credit = centre_in_group(credit, step_mask)
+        elif intra != "paper":
+            raise ValueError(f"unknown intra form {intra!r}: use 'paper' or 'centred'")
+        return group + lam * credit
     if mode == "process":
         return process_advantages(step_rewards, step_mask, eps)
     raise ValueError(f"unknown advantage mode {mode!r}: use one of {MODES}")
@@ -230,6 +257,7 @@ def rollout_token_advantages(
     eps: float = 1e-6,
     norm_by_std: bool = True,
     terminal_from: Literal["outcome", "scalar"] = "outcome",
+    intra: IntraForm = "paper",
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The whole record -> tensor path for one batch: ``(token_adv [N, L], step_adv [B, G, S])``.
 
@@ -241,8 +269,9 @@ def rollout_token_advantages(
 
     step_rewards, step_mask = stack_rewards(rewards, group_size, terminal_from)
     step_adv = step_advantages(
-        step_rewards, step_mask, lam=lam, mode=mode, eps=eps, norm_by_std=norm_by_std
-    )
+        step_rewards, step_mask, lam=lam, mode=mode, eps=eps, norm_by_std=norm_by_std,
+        intra=intra,
+    )  # fmt: skip
     S = step_rewards.shape[-1]
     n_anchors = [len(r.steps) for r in rewards]
     tts = segment_rollouts(
