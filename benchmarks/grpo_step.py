@@ -29,11 +29,12 @@ from collections.abc import Sequence
 import torch
 
 from stepcode.models import build_tiny_model, train_tokenizer
-from stepcode.rewards import parse_completion, score_batch
-from stepcode.rl.advantages import rollout_token_advantages
+from stepcode.rewards import score_batch
 from stepcode.rl.logprobs import pack_rollouts, token_logprobs
 from stepcode.rl.loss import policy_loss
-from stepcode.rollout.generate import SamplingConfig, derive_seed, sample_group
+from stepcode.rl.steps import AdvantageSpec, batch_token_advantages, row_steps, stack_rows
+from stepcode.rollout.generate import derive_seed, sample_group
+from stepcode.rollout.params import SamplingParams
 from stepcode.tasks import sft_target
 from stepcode.types import Reward, Task
 
@@ -58,15 +59,17 @@ def stepcode_step(model, opt, tok, tasks, group, cfg, step) -> dict[str, float]:
     """One full step: sample -> reward -> advantages -> loss -> backward -> AdamW."""
     t0 = time.perf_counter()
     seeds = [derive_seed(0, step, b, g) for b in range(len(tasks)) for g in range(group)]
-    rollouts = sample_group(model, tok, tasks, group, cfg, seeds=seeds)
+    rollouts = sample_group(model, tok, tasks, cfg, seeds=seeds, batch_tasks=len(tasks), chat=False)
     t1 = time.perf_counter()
     row_tasks = [tasks[i // group] for i in range(len(rollouts))]
     rewards = score_batch(row_tasks, [r.completion for r in rollouts])
-    parsed = [parse_completion(t, r.completion) for t, r in zip(row_tasks, rollouts, strict=True)]
     t2 = time.perf_counter()
     batch = pack_rollouts(rollouts, tok.pad_token_id)
-    L = batch.completion_mask.shape[1]
-    adv, _ = rollout_token_advantages(rollouts, rewards, parsed, group, L, lam=0.3, mode="bilevel")
+    rows = [row_steps(w, r.completion_offsets) for r, w in zip(rollouts, rewards, strict=True)]
+    steps = stack_rows(rows, [i // group for i in range(len(rows))], batch.completion_mask.shape[1])
+    adv = batch_token_advantages(
+        steps, batch.completion_mask, AdvantageSpec(mode="bilevel", lam=0.3)
+    )
     model.train()
     lp = token_logprobs(model, batch.input_ids, batch.attention_mask, batch.completion_mask)
     loss, _ = policy_loss(lp, lp.detach(), adv, batch.completion_mask)
@@ -189,7 +192,7 @@ def main() -> None:
 
     model = build_tiny_model(tok, size=a.size, seed=0)
     opt = torch.optim.AdamW(model.parameters(), lr=lr)
-    cfg = SamplingConfig(max_new_tokens=a.max_new, temperature=1.0, chat=False)
+    cfg = SamplingParams(n=a.group, max_tokens=a.max_new, temperature=1.0)
     # Our steps run in two halves, before and after TRL's, so that a slow spell of this shared
     # machine weighs on both sides of the ratio (step 0 is the warm-up).
     half = max(1, a.steps // 2)

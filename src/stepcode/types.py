@@ -5,11 +5,11 @@ Every record here is immutable and JSON round-trippable (``to_dict`` / ``from_di
 into the same objects that produced it. Stages own their logic; this module owns only the shapes.
 
 Sections (each owned by one stage; keep additions inside your stage's section):
-  execution  ExecStatus Limits ExecutionResult TraceEvent VarState Trace AnchorHit
+  execution  ExecStatus Limits ExecutionResult TraceEvent VarState Trace AnchorHit AnchorPolicy
   data       Program
   tasks      TaskKind Question Reference Task
   rollout    Rollout
-  rewards    Verdict Reward
+  rewards    Verdict Parsed Reward
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 SCHEMA_VERSION = 1
 
@@ -82,6 +82,39 @@ class AnchorHit:
     value: str
     anchor_id: int = -1
     """index into ``Instrumented.anchors`` of the anchor that fired (-1 if unknown)"""
+
+
+LoopRule = Literal["none", "first_k", "every"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnchorPolicy:
+    """Where trace anchors go and how many hits a run may record (``execution.instrument``)."""
+
+    loops: LoopRule = "first_k"
+    """anchors inside loop bodies: none (paper), first_k, every"""
+    k: int = 2
+    """first_k: hits kept per anchor inside loops"""
+    max_hits: int = 10
+    """cap on anchor hits per run (the trace is cut there, truncated=True)"""
+
+    def __post_init__(self) -> None:
+        from stepcode.errors import ConfigError
+
+        if self.loops not in ("none", "first_k", "every"):
+            raise ConfigError(f"loops={self.loops!r}: use none, first_k or every")
+        if self.k < 1 or self.max_hits < 1:
+            raise ConfigError(f"k={self.k}, max_hits={self.max_hits}: both must be >= 1")
+
+    @classmethod
+    def parse(cls, text: str, max_hits: int = 10) -> AnchorPolicy:
+        """``none`` | ``every`` | ``first_k`` | ``first_k:3`` (the CLI syntax)."""
+        rule, _, k = text.partition(":")
+        if rule not in ("none", "first_k", "every") or (k and not k.isdigit()):
+            from stepcode.errors import ConfigError
+
+            raise ConfigError(f"anchor policy {text!r}: use none, every, first_k or first_k:N")
+        return cls(loops=rule, k=int(k) if k else 2, max_hits=max_hits)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -219,6 +252,8 @@ class Reference:
     anchors: tuple[AnchorHit, ...] = ()
     """ground-truth anchor hits for ``input_args``"""
     questions: tuple[Question, ...] = ()
+    anchor_policy: AnchorPolicy | None = None
+    """the policy ``instrumented`` was built with (aligned tasks): the verifier re-instruments with it"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -246,6 +281,13 @@ class Task:
         ref["questions"] = tuple(
             Question(**{**q, "answers": tuple(q["answers"])}) for q in ref.get("questions", ())
         )
+        meta = dict(d.get("metadata", {}))
+        if ref.get("anchor_policy") is not None:
+            ref["anchor_policy"] = AnchorPolicy(**ref["anchor_policy"])
+        elif "anchor_policy" in meta:  # task files written before the policy was typed
+            ref["anchor_policy"] = AnchorPolicy.parse(
+                str(meta.pop("anchor_policy")), max_hits=int(meta.pop("max_anchor_lines", 10))
+            )
         return cls(
             schema_version=d.get("schema_version", SCHEMA_VERSION),
             task_id=d["task_id"],
@@ -253,7 +295,7 @@ class Task:
             prompt=d["prompt"],
             messages=tuple(dict(m) for m in d.get("messages", ())),
             reference=Reference(**ref),
-            metadata=dict(d.get("metadata", {})),
+            metadata=meta,
         )
 
 
@@ -289,6 +331,32 @@ class Verdict:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Parsed:
+    """What a completion says, plus where it says it (char spans into the completion).
+
+    Built by ``rewards.parse_completion`` (never raises); carried on ``Reward.parse`` so no caller
+    parses a completion twice.
+    """
+
+    ok: bool
+    """the answer was found and is well-formed (steps may still be wrong: see ``trace_reason``)"""
+    reason: str = "ok"
+    predicted: str | None = None
+    """output tasks: the literal text; input tasks: the re-serialised argument list (no parens)"""
+    steps: tuple[tuple[str, str], ...] = ()
+    """aligned: (name, value text) per trace line; whitebox: ("q<k>", answer line) per question"""
+    step_spans: tuple[tuple[int, int], ...] = ()
+    """[S'] char span of each entry of ``steps`` in the completion"""
+    answer_span: tuple[int, int] | None = None
+    """char span of the answer (aligned/plain: the ``<answer>`` block; whitebox: the assert line)"""
+    has_trace: bool = False
+    proposed_input: str | None = None
+    """input-aligned: the re-serialised arguments in the <input> block"""
+    trace_reason: str = "ok"
+    """ok | no_trace_block | wrong_step_count | name_mismatch (aligned and whitebox tasks)"""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Reward:
     """Score of one completion: outcome by execution, per-step vector, format flag."""
 
@@ -303,3 +371,5 @@ class Reward:
     """right_answer_right_steps | right_answer_wrong_steps | wrong_answer_right_steps | ..."""
     scalar: float = 0.0
     """the configured combination of outcome, steps and format (for logging / plain GRPO)"""
+    parse: Parsed | None = None
+    """the parse the reward was computed from (spans for the RL stage, the answer, reasons)"""

@@ -13,6 +13,7 @@ import torch
 from safetensors.torch import load_file
 
 from stepcode.config import load_config
+from stepcode.errors import ConfigError
 from stepcode.metrics import read_metrics
 from stepcode.rl.config import TrainConfig
 from stepcode.rl.train import train
@@ -64,6 +65,7 @@ def test_two_steps_each_phase_train_and_write_everything(tmp_path: Path) -> None
 KILLER = """
 import os, signal, sys
 from stepcode.config import load_config
+from stepcode.errors import ConfigError
 from stepcode.rl.config import TrainConfig
 from stepcode.rl.train import train
 
@@ -96,3 +98,14 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path: Path, kill_a
     a = load_file(straight / "final" / "model.safetensors")
     b = load_file(killed / "final" / "model.safetensors")
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.slow
+def test_a_finished_run_continues_when_grpo_steps_grow(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    train(_cfg(run, "grpo.steps=1"))
+    train(_cfg(run, "grpo.steps=2"))
+    steps = [r["step"] for r in read_metrics(run / "metrics.jsonl")]
+    assert steps == [1, 2, 3, 4]
+    with pytest.raises(ConfigError, match="grpo.lr"):
+        train(_cfg(run, "grpo.steps=2", "grpo.lr=0.5"))

@@ -40,6 +40,9 @@ def train(
     overrides: list[str] = typer.Option([], "--set", help="key.sub=value override, repeatable"),
     out: Path | None = typer.Option(None, "--out", help="run directory (default: run.out)"),
     dry_run: bool = typer.Option(False, "--dry-run", help="validate and print the config only"),
+    force: bool = typer.Option(
+        False, "--force", help="resume a run dir even if settings of finished stages changed"
+    ),
 ) -> None:
     """Synthesize data, warm up with SFT, train with Bi-Level GRPO, evaluate before/after."""
     from stepcode.rl.evaluate import format_table
@@ -63,7 +66,7 @@ def train(
                 task, completed=step, description=phase, info=f"{key}={metrics.get(key, 0):.3f}"
             )
 
-        summary = run_training(cfg, progress=progress)
+        summary = run_training(cfg, progress=progress, force=force)
     table = Table("level", "n", "final % before", "final % after", "step % before", "step % after",
                   "right answer, wrong steps %", title="held-out output prediction (greedy)")  # fmt: skip
     for row in format_table(summary.before, summary.after):

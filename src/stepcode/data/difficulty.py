@@ -34,7 +34,7 @@ def filter_by_difficulty(
         ) from None
     if engine is None:
         engine = engines.HFEngine.from_pretrained(cfg.model)
-    params = engines.GenerationParams(n=cfg.k, temperature=0.8, max_tokens=256)
+    params = engines.SamplingParams(n=cfg.k, temperature=0.8, max_tokens=256)
     targets = [
         (i, t) for i, (_, _, tasks) in enumerate(items) for t in tasks if t.kind is TaskKind.OUTPUT
     ]

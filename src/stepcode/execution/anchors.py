@@ -25,43 +25,11 @@ import ast
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
 from stepcode.execution.sandbox import Job, run_job
-from stepcode.types import ExecutionResult, Limits
+from stepcode.types import AnchorPolicy, ExecutionResult, Limits
 
-LoopRule = Literal["none", "first_k", "every"]
 RUNTIME_HOOK = "__stepcode_anchor__"
-
-
-@dataclass(frozen=True, kw_only=True)
-class AnchorPolicy:
-    """Where anchors go and how many hits a run may record."""
-
-    loops: LoopRule = "first_k"
-    """anchors inside loop bodies: none (paper), first_k, every"""
-    k: int = 2
-    """first_k: hits kept per anchor inside loops"""
-    max_hits: int = 10
-    """cap on anchor hits per run (the trace is cut there, truncated=True)"""
-
-    def __post_init__(self) -> None:
-        from stepcode.errors import ConfigError
-
-        if self.loops not in ("none", "first_k", "every"):
-            raise ConfigError(f"loops={self.loops!r}: use none, first_k or every")
-        if self.k < 1 or self.max_hits < 1:
-            raise ConfigError(f"k={self.k}, max_hits={self.max_hits}: both must be >= 1")
-
-    @classmethod
-    def parse(cls, text: str, max_hits: int = 10) -> AnchorPolicy:
-        """``none`` | ``every`` | ``first_k`` | ``first_k:3`` (the CLI syntax)."""
-        rule, _, k = text.partition(":")
-        if rule not in ("none", "first_k", "every") or (k and not k.isdigit()):
-            from stepcode.errors import ConfigError
-
-            raise ConfigError(f"anchor policy {text!r}: use none, every, first_k or first_k:N")
-        return cls(loops=rule, k=int(k) if k else 2, max_hits=max_hits)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -21,38 +21,15 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 
 from stepcode.rewards.safe_args import check_call
-from stepcode.types import Task, TaskKind
+from stepcode.types import Parsed, Task, TaskKind
 
 MAX_COMPLETION_CHARS = 200_000
 MAX_LITERAL_CHARS = 20_000
 _ANSWER = re.compile(r"<answer>(.*?)(?:</answer>|\Z)", re.S)
 _TRACE = re.compile(r"<trace>(.*?)(?:</trace>|\Z)", re.S)
 _INPUT = re.compile(r"<input>(.*?)(?:</input>|\Z)", re.S)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Parsed:
-    """What a completion says, plus where it says it (char spans into the completion)."""
-
-    ok: bool
-    """the answer was found and is well-formed (steps may still be wrong: see ``trace_reason``)"""
-    reason: str = "ok"
-    predicted: str | None = None
-    """output tasks: the literal text; input tasks: the re-serialised argument list (no parens)"""
-    steps: tuple[tuple[str, str], ...] = ()
-    """aligned: (name, value text) per trace line; whitebox: ("q<k>", answer line) per question"""
-    step_spans: tuple[tuple[int, int], ...] = ()
-    """[S'] char span of each entry of ``steps`` in the completion"""
-    answer_span: tuple[int, int] | None = None
-    """char span of the answer (aligned/plain: the ``<answer>`` block; whitebox: the assert line)"""
-    has_trace: bool = False
-    proposed_input: str | None = None
-    """input-aligned: the re-serialised arguments in the <input> block"""
-    trace_reason: str = "ok"
-    """ok | no_trace_block | wrong_step_count | name_mismatch (output-aligned, known at parse time)"""
 
 
 def parse_completion(task: Task, completion: str) -> Parsed:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from stepcode.errors import ConfigError
-from stepcode.execution import AnchorPolicy, Job, instrument
+from stepcode.execution import Job, instrument
 from stepcode.rewards.parse import Parsed, parse_completion
 from stepcode.rewards.verify import CHECK_LIMITS, input_check_job, output_check_job, run_checks
 from stepcode.tasks.templates import normalize_repr
@@ -111,15 +111,14 @@ def _own_input_traces(
     for i, (t, p) in enumerate(zip(tasks, parsed, strict=True)):
         if t.kind is not TaskKind.INPUT_ALIGNED or p.predicted is None:
             continue
-        loops, _, k = str(t.metadata.get("anchor_policy", "first_k:2")).partition(":")
-        max_hits = int(t.metadata.get("max_anchor_lines", 10))
+        policy = t.reference.anchor_policy
+        if policy is None:  # not built by tasks.make_tasks: no instrumentation to replay
+            continue
         try:
-            inst = instrument(
-                t.reference.code, AnchorPolicy(loops=loops, k=int(k or 2), max_hits=max_hits)
-            )  # type: ignore[arg-type]
+            inst = instrument(t.reference.code, policy)
         except (SyntaxError, ConfigError, ValueError):
             continue
-        limits = dataclasses.replace(CHECK_LIMITS, max_anchor_hits=max_hits)
+        limits = dataclasses.replace(CHECK_LIMITS, max_anchor_hits=policy.max_hits)
         jobs.append(
             Job(
                 code=inst.runtime_source,
@@ -162,7 +161,7 @@ def _reward(
         reason = f"{reason};{trace_reason}"
     return Reward(
         outcome=outcome, steps=steps, step_mask=tuple(True for _ in steps), format_ok=format_ok,
-        reason=reason, audit=audit, scalar=scalar,
+        reason=reason, audit=audit, scalar=scalar, parse=parsed,
     )  # fmt: skip
 
 

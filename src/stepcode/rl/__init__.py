@@ -3,19 +3,20 @@
 Pure algorithm cores (tensors in, tensors out; no model state, no config objects):
   ``rl.advantages``  Bi-Level GRPO step advantages and their token assignment
   ``rl.loss``        token-level PPO-clip surrogate + k3 KL, token-mean aggregation
-  ``rl.segment``     char spans of trace lines -> ``token_to_step [N, L]``
+  ``rl.segment``     char spans of trace lines -> the step of each token
+  ``rl.steps``       scored records -> step tensors -> token advantages (every trainer's path)
   ``rl.logprobs``    ``token_logprobs(model, ...)`` and ``pack_rollouts`` (the model-facing glue)
   ``rl.verl_adapter`` the same estimator registered into verl for multi-GPU runs (lazy import)
 
 One on-policy step with these pieces (what ``benchmarks/grpo_step.py`` times)::
 
     seeds = [derive_seed(run_seed, step, b, g) for b in range(B) for g in range(G)]
-    rollouts = sample_group(model, tok, tasks, G, SamplingConfig(...), seeds=seeds)  # task-major
-    rewards = score_batch(row_tasks, [r.completion for r in rollouts])
-    parsed = [parse_completion(t, r.completion) for t, r in zip(row_tasks, rollouts)]
+    rollouts = sample_group(model, tok, tasks, SamplingParams(n=G, ...), seeds=seeds)  # task-major
+    rewards = score_batch(row_tasks, [r.completion for r in rollouts])  # each carries its parse
     batch = pack_rollouts(rollouts, tok.pad_token_id)
-    adv, _ = rollout_token_advantages(rollouts, rewards, parsed, G, batch.completion_mask.shape[1],
-                                      lam=0.3, mode="bilevel")
+    rows = [row_steps(w, r.completion_offsets) for r, w in zip(rollouts, rewards)]
+    steps = stack_rows(rows, [i // G for i in range(len(rows))], batch.completion_mask.shape[1])
+    adv = batch_token_advantages(steps, batch.completion_mask, AdvantageSpec(mode="bilevel"))
     lp = token_logprobs(model, batch.input_ids, batch.attention_mask, batch.completion_mask,
                         temperature=sampling_temperature)
     loss, stats = policy_loss(lp, old_lp_or_lp_detached, adv, batch.completion_mask)

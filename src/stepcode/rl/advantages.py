@@ -13,7 +13,7 @@ with the token-level PPO-clip surrogate in ``rl/loss.py``.
 Layout. ``step_rewards`` / ``step_mask`` are ``[B, G, S]`` with the anchors at positions ``0..n-1``
 (by ground-truth position, so index ``k`` means the same anchor in every sample of a group) and the
 terminal step (the answer, reward = outcome) always at the LAST index ``S - 1``; positions between
-``n`` and ``S - 1`` are masked. ``stack_rewards`` builds this from ``Reward`` records.
+``n`` and ``S - 1`` are masked. ``rl.steps`` builds this from ``Reward`` records.
 
 Modes (``step_advantages``):
   * ``terminal``: plain outcome GRPO; every valid step (so every token) gets the group-normalised
@@ -37,50 +37,14 @@ Deviations from the paper (numbered, deliberate):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import torch
-
-from stepcode.types import Reward, Rollout
 
 Mode = Literal["terminal", "step", "bilevel", "process"]
 TokenRule = Literal["span", "suffix_sum"]
 IntraForm = Literal["paper", "centred"]
 MODES: tuple[str, ...] = ("terminal", "step", "bilevel", "process")
-
-
-def stack_rewards(
-    rewards: Sequence[Reward],
-    group_size: int,
-    terminal_from: Literal["outcome", "scalar"] = "outcome",
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Stack ``N = B * G`` rewards (task-major: all G samples of task 0 first) into step tensors.
-
-    Returns ``(step_rewards [B, G, S] float32, step_mask [B, G, S] bool)`` with ``S = max n + 1``:
-    anchor rewards at ``0..n-1`` (masked by ``Reward.step_mask``) and at ``S - 1`` the terminal
-    reward: ``Reward.outcome`` (Eq. 9) or ``Reward.scalar`` (the configured combination, e.g. with
-    a format bonus).
-    """
-    if terminal_from not in ("outcome", "scalar"):
-        raise ValueError(f"terminal_from={terminal_from!r}: use 'outcome' or 'scalar'")
-    if group_size < 1 or len(rewards) % group_size:
-        raise ValueError(f"{len(rewards)} rewards do not split into groups of {group_size}")
-    n_steps = max((len(r.steps) for r in rewards), default=0)
-    S = n_steps + 1
-    values = torch.zeros(len(rewards), S, dtype=torch.float32)
-    mask = torch.zeros(len(rewards), S, dtype=torch.bool)
-    for row, rew in enumerate(rewards):
-        n = len(rew.steps)
-        if n:
-            values[row, :n] = torch.tensor(rew.steps, dtype=torch.float32)
-            valid = rew.step_mask if len(rew.step_mask) == n else (True,) * n
-            mask[row, :n] = torch.tensor(valid, dtype=torch.bool)
-        values[row, S - 1] = float(rew.outcome if terminal_from == "outcome" else rew.scalar)
-        mask[row, S - 1] = True
-    values = values * mask
-    B = len(rewards) // group_size
-    return values.view(B, group_size, S), mask.view(B, group_size, S)
 
 
 def group_advantages(
@@ -242,45 +206,6 @@ def token_advantages(
     out = adv.gather(1, index)  # [N, L]
     keep = completion_mask & (token_to_step >= 0)
     return torch.where(keep, out, torch.zeros_like(out))
-
-
-def rollout_token_advantages(
-    rollouts: Sequence[Rollout],
-    rewards: Sequence[Reward],
-    parsed: Sequence[Any],
-    group_size: int,
-    length: int,
-    *,
-    lam: float = 0.3,
-    mode: Mode = "bilevel",
-    rule: TokenRule = "span",
-    eps: float = 1e-6,
-    norm_by_std: bool = True,
-    terminal_from: Literal["outcome", "scalar"] = "outcome",
-    intra: IntraForm = "paper",
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The whole record -> tensor path for one batch: ``(token_adv [N, L], step_adv [B, G, S])``.
-
-    ``rollouts``/``rewards``/``parsed`` are task-major (``sample_group`` order); ``parsed`` items
-    carry ``step_spans``/``answer_span`` (``rewards.parse_completion``) or may be None (then every
-    token belongs to the terminal step). ``length`` is ``L`` of the packed completion tensor.
-    """
-    from stepcode.rl.segment import segment_rollouts
-
-    step_rewards, step_mask = stack_rewards(rewards, group_size, terminal_from)
-    step_adv = step_advantages(
-        step_rewards, step_mask, lam=lam, mode=mode, eps=eps, norm_by_std=norm_by_std,
-        intra=intra,
-    )  # fmt: skip
-    S = step_rewards.shape[-1]
-    n_anchors = [len(r.steps) for r in rewards]
-    tts = segment_rollouts(
-        rollouts, [p if p is not None else () for p in parsed], n_anchors, S, length
-    )
-    mask = torch.zeros(len(rollouts), length, dtype=torch.bool)
-    for i, r in enumerate(rollouts):
-        mask[i, : min(length, len(r.completion_ids))] = True
-    return token_advantages(step_adv.reshape(len(rollouts), S), tts, mask, rule), step_adv
 
 
 def _suffix_sum(x: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""Typed configs of a training run: ``TrainConfig(model, data, sft, rollout, grpo, optim, run)``.
+"""Typed configs of a training run: ``TrainConfig(model, data, sft, rollout, grpo, optim, reward, run)``.
 
 Defaults are the embedded default (a tiny model trained from scratch on CPU in minutes); the
 shipped ``configs/train/*.yaml`` override them (e.g. Qwen2.5-Coder-7B-Instruct with the paper's
@@ -8,9 +8,14 @@ settings). Load with ``stepcode.config.load_config(TrainConfig, path, overrides)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from stepcode.errors import ConfigError
+from stepcode.rewards import RewardConfig
+
+if TYPE_CHECKING:
+    from stepcode.rl.steps import AdvantageSpec
+    from stepcode.rollout.params import SamplingParams
 
 
 def _check(cond: bool, message: str) -> None:
@@ -134,9 +139,24 @@ class RolloutConfig:
             f"rollout.group_size={self.group_size}: GRPO needs >= 2 samples per task to compare",
         )
         _check(self.tasks_per_step >= 1, f"rollout.tasks_per_step={self.tasks_per_step}: >= 1")
-        _check(self.temperature > 0, f"rollout.temperature={self.temperature}: must be > 0")
-        _check(0 < self.top_p <= 1, f"rollout.top_p={self.top_p}: must be in (0, 1]")
-        _check(self.max_new_tokens >= 1, f"rollout.max_new_tokens={self.max_new_tokens}: >= 1")
+        _check(self.temperature > 0, f"rollout.temperature={self.temperature}: must be > 0 "
+               "(the loss divides the logits by it; sampling is never greedy in GRPO)")  # fmt: skip
+        try:
+            self.sampling  # noqa: B018 - the sampling settings validate themselves
+        except ConfigError as e:
+            raise ConfigError(f"rollout.{e}".replace("max_tokens", "max_new_tokens")) from None
+
+    @property
+    def sampling(self) -> SamplingParams:
+        """The sampling settings of a GRPO step (``n`` = ``group_size``)."""
+        from stepcode.rollout.params import SamplingParams
+
+        return SamplingParams(
+            n=self.group_size,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            max_tokens=self.max_new_tokens,
+        )
 
     @property
     def samples_per_step(self) -> int:
@@ -169,6 +189,13 @@ class GRPOConfig:
         _check(0 < self.clip_eps < 1, f"grpo.clip_eps={self.clip_eps}: must be in (0, 1)")
         _check(self.kl_coef >= 0, f"grpo.kl_coef={self.kl_coef}: must be >= 0")
         _check(self.micro_batch >= 0, f"grpo.micro_batch={self.micro_batch}: >= 0 (0 = all)")
+
+    @property
+    def advantage_spec(self) -> AdvantageSpec:
+        """The estimator's settings (``rl.steps.batch_token_advantages``)."""
+        from stepcode.rl.steps import AdvantageSpec
+
+        return AdvantageSpec(mode=self.mode, lam=self.lam, token_rule=self.token_rule)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -210,6 +237,8 @@ class TrainConfig:
     rollout: RolloutConfig = field(default_factory=RolloutConfig)
     grpo: GRPOConfig = field(default_factory=GRPOConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
+    reward: RewardConfig = field(default_factory=RewardConfig)
+    """how outcome, steps and format make the logged scalar (the advantages use the steps)"""
     run: RunConfig = field(default_factory=RunConfig)
 
     def __post_init__(self) -> None:

@@ -11,9 +11,10 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from stepcode.rewards import score_batch
-from stepcode.rl.grpo import reward_metrics
-from stepcode.rollout.generate import SamplingConfig, sample_group
+from stepcode.rewards import RewardConfig, score_batch
+from stepcode.rewards.summary import summarize
+from stepcode.rollout.generate import sample_group
+from stepcode.rollout.params import SamplingParams
 from stepcode.types import Task
 
 
@@ -25,14 +26,13 @@ def evaluate_policy(
     max_new_tokens: int = 160,
     chat: bool = False,
     batch_tasks: int = 50,
+    reward: RewardConfig | None = None,
 ) -> tuple[dict[str, dict[str, float]], list[dict[str, Any]]]:
     """``({level: metrics}, per-sample rows)``; level ``"all"`` aggregates every task."""
-    cfg = SamplingConfig(
-        max_new_tokens=max_new_tokens, temperature=0.0, batch_tasks=batch_tasks, chat=chat
-    )
-    rollouts = sample_group(model, tokenizer, tasks, 1, cfg)
+    greedy = SamplingParams(n=1, temperature=0.0, max_tokens=max_new_tokens)
+    rollouts = sample_group(model, tokenizer, tasks, greedy, batch_tasks=batch_tasks, chat=chat)
     completions = [r.completion for r in rollouts]
-    rewards = score_batch(list(tasks), completions)
+    rewards = score_batch(list(tasks), completions, reward or RewardConfig())
     by_level: dict[str, list] = defaultdict(list)
     rows = []
     for task, comp, rew in zip(tasks, completions, rewards, strict=True):
@@ -55,13 +55,13 @@ def evaluate_policy(
 
 
 def _summarise(rewards: Sequence[Any]) -> dict[str, float]:
-    m = reward_metrics(rewards)
+    m = summarize(rewards)
     return {
-        "n": float(len(rewards)),
-        "final_acc": m["reward/outcome"],
-        "step_acc": m["reward/step_acc"],
-        "gap": m["reward/outcome"] - m["reward/step_acc"],
-        "right_answer_wrong_steps": m["reward/right_answer_wrong_steps"],
+        "n": float(m.n),
+        "final_acc": m.final_acc,
+        "step_acc": m.step_acc,
+        "gap": m.gap,
+        "right_answer_wrong_steps": m.right_answer_wrong_steps,
     }
 
 

@@ -15,12 +15,13 @@ from typing import Any
 
 import torch
 
-from stepcode.rewards import parse_completion, score_batch
-from stepcode.rl.advantages import rollout_token_advantages
+from stepcode.rewards import score_batch
+from stepcode.rewards.summary import summarize
 from stepcode.rl.config import TrainConfig
 from stepcode.rl.logprobs import PackedBatch, pack_rollouts, token_logprobs
 from stepcode.rl.loss import policy_loss
-from stepcode.rollout.generate import SamplingConfig, derive_seed, sample_group
+from stepcode.rl.steps import batch_token_advantages, row_steps, stack_rows
+from stepcode.rollout.generate import derive_seed, sample_group
 from stepcode.types import Reward, Rollout, Task
 
 
@@ -51,28 +52,29 @@ def grpo_step(
     G, ro, g = cfg.rollout.group_size, cfg.rollout, cfg.grpo
     t0 = time.perf_counter()
     seeds = [derive_seed(cfg.run.seed, step, b, s) for b in range(len(tasks)) for s in range(G)]
-    sampling = SamplingConfig(
-        max_new_tokens=ro.max_new_tokens,
-        temperature=ro.temperature,
-        top_p=ro.top_p,
+    rollouts = sample_group(
+        model,
+        tokenizer,
+        tasks,
+        ro.sampling,
+        seeds=seeds,
         batch_tasks=len(tasks),
         chat=cfg.model.chat,
     )
-    rollouts = sample_group(model, tokenizer, tasks, G, sampling, seeds=seeds)
     t_sample = time.perf_counter()
     row_tasks = [t for t in tasks for _ in range(G)]
     completions = [r.completion for r in rollouts]
-    rewards = score_batch(row_tasks, completions)
-    parsed = [parse_completion(t, c) for t, c in zip(row_tasks, completions, strict=True)]
+    rewards = score_batch(row_tasks, completions, cfg.reward)
     t_reward = time.perf_counter()
 
     device = next(model.parameters()).device
     batch = pack_rollouts(rollouts, tokenizer.pad_token_id).to(device)
-    L = batch.completion_mask.shape[1]
-    adv, _ = rollout_token_advantages(
-        rollouts, rewards, parsed, G, L, lam=g.lam if g.mode == "bilevel" else 0.0,
-        mode=g.mode, rule=g.token_rule,
-    )  # fmt: skip
+    steps = stack_rows(
+        [row_steps(w, r.completion_offsets) for r, w in zip(rollouts, rewards, strict=True)],
+        [b for b in range(len(tasks)) for _ in range(G)],
+        batch.completion_mask.shape[1],
+    )
+    adv = batch_token_advantages(steps, batch.completion_mask, g.advantage_spec)
     loss, stats = accumulate_policy_grad(model, batch, adv.to(device), cfg, ref_model)
     norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
     optimizer.step()
@@ -137,16 +139,12 @@ def accumulate_policy_grad(
 
 
 def reward_metrics(rewards: Sequence[Reward]) -> dict[str, float]:
-    """``reward/*`` means over samples: outcome, step accuracy, format, right-answer-wrong-steps."""
-    n = max(1, len(rewards))
-    steps = [s for r in rewards for s, m in zip(r.steps, r.step_mask, strict=False) if m]
+    """``reward/*`` means over samples (``rewards.summary.summarize``) plus the scalar reward."""
+    m = summarize(rewards)
     return {
-        "reward/outcome": sum(r.outcome for r in rewards) / n,
-        "reward/scalar": sum(r.scalar for r in rewards) / n,
-        "reward/step_acc": sum(steps) / len(steps) if steps else 0.0,
-        "reward/format_ok": sum(r.format_ok for r in rewards) / n,
-        "reward/right_answer_wrong_steps": sum(
-            r.audit == "right_answer_wrong_steps" for r in rewards
-        )
-        / n,
+        "reward/outcome": m.final_acc,
+        "reward/scalar": sum(r.scalar for r in rewards) / max(1, len(rewards)),
+        "reward/step_acc": m.step_acc,
+        "reward/format_ok": m.format_ok,
+        "reward/right_answer_wrong_steps": m.right_answer_wrong_steps,
     }

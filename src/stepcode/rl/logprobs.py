@@ -32,6 +32,7 @@ from typing import Any
 import torch
 from torch.utils.checkpoint import checkpoint
 
+from stepcode.rollout.positions import position_ids
 from stepcode.types import Rollout
 
 LOGITS_BUDGET = 2**25
@@ -87,11 +88,6 @@ def pack_rollouts(
     return PackedBatch(ids, attn, cmask)
 
 
-def position_ids_from(attention_mask: torch.Tensor) -> torch.Tensor:
-    """``[N, T]`` positions counting only real tokens (left padding gets 0)."""
-    return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
-
-
 def token_logprobs(
     model: Any,
     input_ids: torch.Tensor,
@@ -123,7 +119,7 @@ def token_logprobs(
         out = model(
             input_ids=input_ids,
             attention_mask=attention_mask,
-            position_ids=position_ids_from(attention_mask),
+            position_ids=position_ids(attention_mask),
             use_cache=False,
             logits_to_keep=L + 1,
         )
@@ -164,7 +160,7 @@ def _completion_hidden(
     full = backbone(
         input_ids=input_ids,
         attention_mask=attention_mask,
-        position_ids=position_ids_from(attention_mask),
+        position_ids=position_ids(attention_mask),
         use_cache=False,
     )
     return full.last_hidden_state[:, -L - 1 : -1, :]
@@ -186,7 +182,7 @@ def _shared_prompt_hidden(
     out = backbone(
         input_ids=prompt_ids,
         attention_mask=prompt_mask,
-        position_ids=position_ids_from(prompt_mask),
+        position_ids=position_ids(prompt_mask),
         use_cache=True,
     )
     cache = out.past_key_values
@@ -197,7 +193,7 @@ def _shared_prompt_hidden(
     rest = backbone(
         input_ids=input_ids[:, P:],
         attention_mask=attention_mask,
-        position_ids=position_ids_from(attention_mask)[:, P:],
+        position_ids=position_ids(attention_mask)[:, P:],
         past_key_values=cache,
         use_cache=True,
     ).last_hidden_state  # [N, L, H]

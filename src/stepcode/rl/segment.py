@@ -2,8 +2,8 @@
 
 Inputs are char spans in the completion text: one span per parsed trace line
 (``stepcode.rewards.parse_completion(...).step_spans``) and the answer span (``.answer_span``),
-plus the char span of every completion token (``Rollout.completion_offsets``). Output is
-``token_to_step [N, L] long`` for ``rl.advantages.token_advantages``.
+plus the char span of every completion token (``Rollout.completion_offsets``). Output is the
+step of each token of one completion; ``rl.steps`` stacks them into ``token_to_step [N, L]``.
 
 Assignment rule (methods.md §1.3(e)), by the char where each token starts:
   * tokens overlapping the answer span -> the terminal step (index ``S - 1``), wherever the answer is
@@ -23,9 +23,6 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
-from typing import Any
-
-import torch
 
 Span = tuple[int, int]
 
@@ -67,53 +64,3 @@ def _overlaps(token: Span, span: Span) -> bool:
     if token[0] == token[1]:
         return span[0] <= token[0] < span[1]
     return token[0] < span[1] and token[1] > span[0]
-
-
-def build_token_to_step(
-    offsets: Sequence[Sequence[Span]],
-    step_spans: Sequence[Sequence[Span]],
-    answer_spans: Sequence[Span | None],
-    n_anchors: Sequence[int],
-    num_steps: int,
-    length: int,
-) -> torch.Tensor:
-    """Segment ``N`` completions into a padded ``[N, L]`` long tensor (-1 = padding).
-
-    Args:
-        offsets: per completion, the char span of each of its tokens (``Rollout.completion_offsets``).
-        step_spans: per completion, the char spans of its parsed trace lines.
-        answer_spans: per completion, the answer's char span or None.
-        n_anchors: per completion, its task's ground-truth anchor count (``len(Reward.steps)``).
-        num_steps: ``S``, the step dim of the advantage tensor; the terminal step is ``S - 1``.
-        length: ``L``; completions longer than ``L`` are cut.
-    """
-    N = len(offsets)
-    if not (len(step_spans) == len(answer_spans) == len(n_anchors) == N):
-        raise ValueError("offsets, step_spans, answer_spans and n_anchors differ in length")
-    out = torch.full((N, length), -1, dtype=torch.long)
-    for row in range(N):
-        steps = segment_completion(
-            offsets[row][:length], step_spans[row], answer_spans[row], n_anchors[row], num_steps - 1
-        )
-        if steps:
-            out[row, : len(steps)] = torch.tensor(steps, dtype=torch.long)
-    return out
-
-
-def segment_rollouts(
-    rollouts: Sequence[Any],
-    parsed: Sequence[Any],
-    n_anchors: Sequence[int],
-    num_steps: int,
-    length: int,
-) -> torch.Tensor:
-    """``build_token_to_step`` from ``Rollout`` records and ``Parsed`` results (``step_spans``,
-    ``answer_span``; a parse failure may carry no spans). Returns ``[N, L]`` long."""
-    return build_token_to_step(
-        [r.completion_offsets for r in rollouts],
-        [tuple(getattr(p, "step_spans", ()) or ()) for p in parsed],
-        [getattr(p, "answer_span", None) for p in parsed],
-        n_anchors,
-        num_steps,
-        length,
-    )

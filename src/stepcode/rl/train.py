@@ -29,7 +29,7 @@ from typing import Any
 
 import torch
 
-from stepcode.config import dump_config
+from stepcode.config import config_to_dict, dump_config
 from stepcode.io import write_json, write_jsonl
 from stepcode.metrics import JsonlSink
 from stepcode.models import build_tiny_model, load_policy, save_policy, train_tokenizer
@@ -38,6 +38,7 @@ from stepcode.rl.config import TrainConfig
 from stepcode.rl.evaluate import evaluate_policy
 from stepcode.rl.grpo import grpo_step, select_tasks
 from stepcode.rl.optim import build_scheduler, build_sft_optimizer
+from stepcode.rl.resume import check_resume
 from stepcode.rl.sft import (
     build_examples,
     collate,
@@ -63,9 +64,18 @@ class RunSummary:
     seconds: float
 
 
-def train(cfg: TrainConfig, progress: Progress | None = None) -> RunSummary:
+def train(cfg: TrainConfig, progress: Progress | None = None, *, force: bool = False) -> RunSummary:
+    """Run (or resume) the whole pipeline in ``cfg.run.out``.
+
+    A run dir resumes only with a config that leaves the stages that already ran as they were
+    (``rl.resume``); ``force`` continues with the new settings anyway.
+    """
     start = time.perf_counter()
     run_dir = Path(cfg.run.out)
+    payload = ckpt.load_checkpoint(run_dir)
+    changed = check_resume(run_dir, config_to_dict(cfg), payload, force=force)
+    if changed:
+        log.warning("%s resumes with changed settings: %s", run_dir, ", ".join(changed))
     _prepare_run_dir(cfg, run_dir)
     if cfg.run.threads:
         torch.set_num_threads(cfg.run.threads)
@@ -73,7 +83,6 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> RunSummary:
 
     sets = load_or_build(cfg.data, cfg.run.seed, run_dir)
     model, tok = _load_or_build_policy(cfg, run_dir, [t.prompt + sft_target(t) for t in sets.train])
-    payload = ckpt.load_checkpoint(run_dir)
     run = _Run(cfg=cfg, run_dir=run_dir, model=model, tok=tok, progress=progress,
                sink=JsonlSink(run_dir / "metrics.jsonl"),
                extra=dict(payload["extra"]) if payload else {})  # fmt: skip
@@ -83,6 +92,8 @@ def train(cfg: TrainConfig, progress: Progress | None = None) -> RunSummary:
     run.sink.truncate_after(payload["step"] if payload else 0)
 
     phase = payload["phase"] if payload else "sft"
+    if phase == "done" and cfg.total_steps > payload["step"]:
+        phase = "grpo"  # grpo.steps grew: continue from the last step
     if phase == "sft":
         _run_sft(run, sets.train, payload)
     if phase in ("sft", "grpo"):
@@ -175,8 +186,9 @@ def _after_step(run: _Run, phase: str, step: int, metrics: dict, opt: Any, sched
 
 def _evaluate(cfg: TrainConfig, model: Any, tok: Any, tasks: tuple[Task, ...]):
     return evaluate_policy(
-        model, tok, tasks, max_new_tokens=cfg.run.eval_max_new_tokens, chat=cfg.model.chat
-    )
+        model, tok, tasks, max_new_tokens=cfg.run.eval_max_new_tokens, chat=cfg.model.chat,
+        reward=cfg.reward,
+    )  # fmt: skip
 
 
 def _sft_optimizer(cfg: TrainConfig, model: Any):

@@ -5,8 +5,8 @@
 string itself is removed, as OpenAI servers do) and reports ``finish_reason`` ``"stop"`` (EOS or a
 stop string) or ``"length"`` (``max_tokens`` hit). ``temperature == 0`` means greedy decoding.
 
-- ``HFEngine``: batched ``model.generate`` with LEFT padding, prompts sorted by length so each batch
-  pads little, stop strings checked on the completion only (a ``StoppingCriteria``) so rows stop early.
+- ``HFEngine``: an in-process transformers model through stepcode's own decoder
+  (``rollout.generate.decode_prompts``, the one RL samples with).
 - ``VLLMEngine``: ``vllm.LLM`` + ``SamplingParams``; vLLM is imported lazily and a missing install
   is a ``ConfigError`` naming the extra to install.
 - ``OpenAIEngine``: the ``openai`` client against any compatible ``base_url``; requests run on a
@@ -19,7 +19,6 @@ beam search, streaming.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import random
@@ -30,64 +29,29 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 from stepcode.errors import ConfigError, StepcodeError
+from stepcode.rollout.params import GenerationParams, SamplingParams
+from stepcode.rollout.render import Prompt, render_prompt
 
 log = logging.getLogger(__name__)
 
-Prompt = str | list[dict[str, str]]
+__all__ = [
+    "Completion",
+    "Engine",
+    "EngineError",
+    "GenerationParams",
+    "HFEngine",
+    "OpenAIEngine",
+    "Prompt",
+    "RetryPolicy",
+    "SamplingParams",
+    "VLLMEngine",
+    "cut_at_stop",
+    "make_engine",
+]
 
 
 class EngineError(StepcodeError):
     """A backend failed for infrastructure reasons (server down after all retries, bad response)."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class GenerationParams:
-    """Sampling settings shared by every backend."""
-
-    n: int = 1
-    """completions per prompt"""
-    temperature: float = 0.0
-    """0 = greedy"""
-    top_p: float = 1.0
-    """nucleus sampling mass (ignored when greedy)"""
-    max_tokens: int = 256
-    """new tokens per completion"""
-    stop: tuple[str, ...] = ()
-    """stop strings; the text is cut before the first one"""
-    seed: int | None = None
-    """sampling seed (HF/vLLM: exact reproducibility; OpenAI: passed through, best effort)"""
-
-    def __post_init__(self) -> None:
-        if isinstance(self.stop, str) or not isinstance(self.stop, tuple):
-            object.__setattr__(
-                self, "stop", (self.stop,) if isinstance(self.stop, str) else tuple(self.stop)
-            )
-        if self.n < 1:
-            raise ConfigError(f"n={self.n}: need at least one completion per prompt")
-        if self.temperature < 0:
-            raise ConfigError(f"temperature={self.temperature}: must be >= 0 (0 = greedy)")
-        if not 0 < self.top_p <= 1:
-            raise ConfigError(f"top_p={self.top_p}: must be in (0, 1]")
-        if self.max_tokens < 1:
-            raise ConfigError(f"max_tokens={self.max_tokens}: must be >= 1")
-        if any(not s for s in self.stop):
-            raise ConfigError(f"stop={self.stop!r}: empty stop strings are not allowed")
-
-    @classmethod
-    def from_mapping(cls, values: dict[str, Any]) -> GenerationParams:
-        """Build from a benchmark's ``default_params`` (+ overrides); unknown keys are errors."""
-        known = set(cls.__dataclass_fields__)
-        unknown = set(values) - known
-        if unknown:
-            raise ConfigError(f"unknown generation settings {sorted(unknown)}: use {sorted(known)}")
-        v = dict(values)
-        if "stop" in v and v["stop"] is not None:
-            v["stop"] = (v["stop"],) if isinstance(v["stop"], str) else tuple(v["stop"])
-        return cls(**{k: x for k, x in v.items() if x is not None})
-
-    def greedy(self) -> GenerationParams:
-        """Greedy pass@1 settings: one sample, temperature 0."""
-        return replace(self, n=1, temperature=0.0, top_p=1.0)
 
 
 @dataclass(frozen=True)
@@ -101,7 +65,7 @@ class Completion:
 
 class Engine(Protocol):
     def generate(
-        self, prompts: Sequence[Prompt], params: GenerationParams
+        self, prompts: Sequence[Prompt], params: SamplingParams
     ) -> list[list[Completion]]: ...
 
 
@@ -109,15 +73,6 @@ def cut_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
     """``text`` before the earliest stop string, and whether one was found."""
     cut = min((i for i in (text.find(s) for s in stop) if i >= 0), default=-1)
     return (text[:cut], True) if cut >= 0 else (text, False)
-
-
-def render_prompt(tokenizer: Any, prompt: Prompt) -> str:
-    """A raw prompt as is; a chat prompt through the tokenizer's chat template."""
-    if isinstance(prompt, str):
-        return prompt
-    if not getattr(tokenizer, "chat_template", None):
-        raise ConfigError("chat prompt given but the tokenizer has no chat template")
-    return tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
 
 
 def check_prompts(prompts: Sequence[Prompt]) -> None:
@@ -130,7 +85,14 @@ def check_prompts(prompts: Sequence[Prompt]) -> None:
 
 
 class HFEngine:
-    """Batched generation with an in-process ``transformers`` causal LM."""
+    """An in-process ``transformers`` causal LM through stepcode's own decoder.
+
+    The same decoder RL samples with (``rollout.generate.decode_prompts``: KV-cache reuse, the fused
+    Llama/Qwen2 step, per-row seeds, EOS ids of the tokenizer and the generation config, stop
+    strings matched on the completion only), so an evaluation decodes exactly as training does.
+    With ``params.seed`` each completion's randomness depends only on (seed, prompt index, sample
+    index), not on batching.
+    """
 
     def __init__(self, model: Any, tokenizer: Any, *, batch_size: int = 16) -> None:
         if batch_size < 1:
@@ -138,8 +100,6 @@ class HFEngine:
         self.model = model
         self.tokenizer = tokenizer
         self.batch_size = batch_size
-        if tokenizer.pad_token_id is None:
-            tokenizer.pad_token = tokenizer.eos_token
 
     @classmethod
     def from_pretrained(
@@ -151,100 +111,27 @@ class HFEngine:
         model.eval()
         return cls(model, tokenizer, batch_size=batch_size)
 
-    def generate(
-        self, prompts: Sequence[Prompt], params: GenerationParams
-    ) -> list[list[Completion]]:
+    def generate(self, prompts: Sequence[Prompt], params: SamplingParams) -> list[list[Completion]]:
         """``len(prompts)`` lists of ``params.n`` completions, in prompt order."""
+        from stepcode.rollout.generate import decode_prompts, derive_seed, encode_prompt
+
         check_prompts(prompts)
-        texts = [render_prompt(self.tokenizer, p) for p in prompts]
-        rows = [(i, t) for i, t in enumerate(texts) for _ in range(params.n)]
-        lengths = [len(self.tokenizer(t, add_special_tokens=False)["input_ids"]) for _, t in rows]
-        order = sorted(range(len(rows)), key=lambda r: -lengths[r])
-        out: list[list[Completion]] = [[] for _ in prompts]
-        done: dict[int, Completion] = {}
-        for b, start in enumerate(range(0, len(order), self.batch_size)):
-            chunk = order[start : start + self.batch_size]
-            seed = None if params.seed is None else params.seed + b
-            comps = self._generate_batch([rows[r][1] for r in chunk], params, seed)
-            done.update(zip(chunk, comps, strict=True))
-        for r, (i, _) in enumerate(rows):
-            out[i].append(done[r])
-        return out
-
-    def _generate_batch(
-        self, texts: list[str], params: GenerationParams, seed: int | None
-    ) -> list[Completion]:
-        import torch
-
-        tok, model = self.tokenizer, self.model
-        tok.padding_side = "left"
-        enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
-        enc = {k: v.to(model.device) for k, v in enc.items()}
-        kwargs: dict[str, Any] = dict(
-            max_new_tokens=params.max_tokens,
-            pad_token_id=tok.pad_token_id,
-            eos_token_id=tok.eos_token_id,
+        ids = [encode_prompt(self.tokenizer, *render_prompt(self.tokenizer, p)) for p in prompts]
+        seeds = None
+        if params.seed is not None:
+            seeds = [
+                derive_seed(params.seed, 0, i, g) for i in range(len(ids)) for g in range(params.n)
+            ]
+        streams = decode_prompts(
+            self.model, self.tokenizer, ids, params, seeds=seeds, batch_prompts=self.batch_size
         )
-        if params.temperature > 0:
-            kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p)
-        else:
-            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
-        if params.stop:
-            from transformers import StoppingCriteriaList
-
-            stop = _completion_stop_criteria()(tok, params.stop, enc["input_ids"].shape[1])
-            kwargs.update(stopping_criteria=StoppingCriteriaList([stop]))
-        devices = [model.device] if model.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices, enabled=seed is not None), torch.no_grad():
-            if seed is not None:
-                torch.manual_seed(seed)
-            seqs = model.generate(**enc, **kwargs)
-        new = seqs[:, enc["input_ids"].shape[1] :].tolist()
-        return [self._to_completion(ids, params) for ids in new]
-
-    def _to_completion(self, ids: list[int], params: GenerationParams) -> Completion:
-        tok = self.tokenizer
-        eos = tok.eos_token_id
-        n = len(ids)
-        hit_eos = False
-        for j, t in enumerate(ids):
-            if t == eos:
-                n, hit_eos = j + 1, True
-                break
-        # rows finished by a stop string are padded after it
-        while not hit_eos and n > 0 and ids[n - 1] == tok.pad_token_id and eos != tok.pad_token_id:
-            n -= 1
-        text = tok.decode(ids[: n - 1 if hit_eos else n], skip_special_tokens=True)
-        text, hit_stop = cut_at_stop(text, params.stop)
-        reason = "stop" if hit_eos or hit_stop else "length"
-        return Completion(text=text, finish_reason=reason, n_tokens=n)
-
-
-@functools.cache
-def _completion_stop_criteria() -> type:
-    """A ``StoppingCriteria`` that looks for stop strings in the completion only.
-
-    transformers' own ``stop_strings`` match the prompt's tail too: a prompt ending in ``x`` and a
-    first generated ``x`` "hit" the stop string ``xx`` after one token, while OpenAI servers and
-    vLLM only look at generated text. A row is done when its decoded completion tail holds a stop
-    string; the tail window (longest stop + 8 tokens) bounds the decoding work per step, and the
-    final text is cut by ``cut_at_stop`` on the whole completion.
-    """
-    import torch
-    from transformers import StoppingCriteria
-
-    class CompletionStop(StoppingCriteria):
-        def __init__(self, tokenizer: Any, stops: Sequence[str], prompt_len: int) -> None:
-            self.tokenizer, self.stops, self.start = tokenizer, tuple(stops), prompt_len
-            self.window = max(len(s) for s in self.stops) + 8
-
-        def __call__(self, input_ids: torch.LongTensor, scores: Any, **kwargs: Any):
-            tails = input_ids[:, max(self.start, input_ids.shape[1] - self.window) :].tolist()
-            texts = self.tokenizer.batch_decode(tails, skip_special_tokens=True)
-            hits = [cut_at_stop(text, self.stops)[1] for text in texts]
-            return torch.tensor(hits, dtype=torch.bool, device=input_ids.device)
-
-    return CompletionStop
+        return [
+            [
+                Completion(text=s.text, finish_reason=s.reason or "length", n_tokens=len(s.ids))
+                for s in group
+            ]
+            for group in streams
+        ]
 
 
 # --------------------------------------------------------------------------- vLLM
@@ -273,17 +160,16 @@ class VLLMEngine:
         vllm = import_vllm()
         return cls(vllm.LLM(model=str(path_or_id), **llm_kwargs))
 
-    def generate(
-        self, prompts: Sequence[Prompt], params: GenerationParams
-    ) -> list[list[Completion]]:
+    def generate(self, prompts: Sequence[Prompt], params: SamplingParams) -> list[list[Completion]]:
         vllm = import_vllm()
         check_prompts(prompts)
         tokenizer = self.llm.get_tokenizer()
-        texts = [render_prompt(tokenizer, p) for p in prompts]
+        texts = [render_prompt(tokenizer, p)[0] for p in prompts]
         sp = vllm.SamplingParams(
             n=params.n,
             temperature=params.temperature,
             top_p=params.top_p if params.temperature > 0 else 1.0,
+            top_k=params.top_k if params.top_k > 0 else -1,
             max_tokens=params.max_tokens,
             stop=list(params.stop) or None,
             seed=params.seed,
@@ -349,14 +235,12 @@ class OpenAIEngine:
             base_url=self.base_url, api_key=key, max_retries=0, timeout=self.retry.timeout_s
         )
 
-    def generate(
-        self, prompts: Sequence[Prompt], params: GenerationParams
-    ) -> list[list[Completion]]:
+    def generate(self, prompts: Sequence[Prompt], params: SamplingParams) -> list[list[Completion]]:
         check_prompts(prompts)
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             return list(pool.map(lambda p: self._one(p, params), prompts))
 
-    def _one(self, prompt: Prompt, params: GenerationParams) -> list[Completion]:
+    def _one(self, prompt: Prompt, params: SamplingParams) -> list[Completion]:
         chat = self.style == "chat" or (self.style == "auto" and not isinstance(prompt, str))
         if chat and isinstance(prompt, str):
             prompt = [{"role": "user", "content": prompt}]

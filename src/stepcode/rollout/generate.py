@@ -1,7 +1,8 @@
-"""Group sampling for RL: G completions per task from an in-process transformers model.
+"""The in-process decoder: ``decode_prompts`` (every in-process caller) and ``sample_group`` (RL).
 
-``sample_group`` renders each task's prompt (chat template when the task has messages and the
-tokenizer has a template), prefills each prompt ONCE, copies its KV cache G times
+``decode_prompts`` is the one decoder for a transformers model (``HFEngine`` and RL sampling both
+use it). ``sample_group`` renders each task's prompt (``rollout.render.render_prompt``), then the
+decoder prefills each prompt ONCE, copies its KV cache G times
 (``DynamicCache.batch_repeat_interleave``) and decodes all ``B * G`` rows token by token with the
 cache. Finished rows are dropped from the batch (``batch_select_indices``) once a quarter of the
 rows has finished, so short completions stop costing compute. Llama and Qwen2 models in float32
@@ -16,8 +17,8 @@ explicit ``torch.Generator`` for the whole call (else torch's global RNG). Each 
 drawn up front and tokens are sampled by inverse CDF, one batched call per step.
 ``temperature == 0`` is greedy.
 
-Positions count real tokens only (``cumsum(attention_mask) - 1``), exactly as
-``rl.logprobs.token_logprobs`` recomputes them for training.
+Positions count real tokens only (``rollout.positions.position_ids``), the function
+``rl.logprobs.token_logprobs`` recomputes them with for training.
 
 Not done here: serving engines (vLLM/OpenAI live in ``rollout.engines``), beam search, repetition
 penalties, speculative decoding. Stop-string text is cut from ``completion`` but its tokens stay in
@@ -30,7 +31,6 @@ import functools
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -38,43 +38,12 @@ import torch
 from stepcode.errors import ConfigError
 from stepcode.rollout.detokenize import TokenStream, piece_table
 from stepcode.rollout.llama_step import LlamaStep
+from stepcode.rollout.params import SamplingParams
+from stepcode.rollout.positions import position_ids
+from stepcode.rollout.render import render_prompt
 from stepcode.types import Rollout, Task
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, kw_only=True)
-class SamplingConfig:
-    """How ``sample_group`` samples."""
-
-    max_new_tokens: int = 256
-    """completion length cap (finish_reason ``length`` when hit)"""
-    temperature: float = 1.0
-    """softmax temperature; 0 = greedy"""
-    top_p: float = 1.0
-    """nucleus sampling mass (1 = off)"""
-    top_k: int = 0
-    """keep only the k most likely tokens (0 = off)"""
-    stop: tuple[str, ...] = ()
-    """stop strings; the text is cut before the first one"""
-    batch_tasks: int = 16
-    """tasks decoded together (rows per forward = batch_tasks * group_size)"""
-    chat: bool | None = None
-    """use the chat template: None = when the task has messages and the tokenizer a template"""
-
-    def __post_init__(self) -> None:
-        if self.max_new_tokens < 1:
-            raise ConfigError(f"max_new_tokens={self.max_new_tokens}: must be >= 1 (try 256)")
-        if self.temperature < 0:
-            raise ConfigError(f"temperature={self.temperature}: must be >= 0 (0 = greedy)")
-        if not 0.0 < self.top_p <= 1.0:
-            raise ConfigError(f"top_p={self.top_p}: must be in (0, 1] (1 = off)")
-        if self.top_k < 0:
-            raise ConfigError(f"top_k={self.top_k}: must be >= 0 (0 = off)")
-        if self.batch_tasks < 1:
-            raise ConfigError(f"batch_tasks={self.batch_tasks}: must be >= 1")
-        if any(not s for s in self.stop):
-            raise ConfigError("stop contains an empty string: remove it")
 
 
 def derive_seed(run_seed: int, step: int, task_idx: int, sample_idx: int) -> int:
@@ -83,67 +52,91 @@ def derive_seed(run_seed: int, step: int, task_idx: int, sample_idx: int) -> int
     return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little") >> 1
 
 
-def render_prompt(task: Task, tokenizer: Any, chat: bool | None = None) -> tuple[str, bool]:
-    """``(prompt text, is_chat)``: the chat-template rendering of ``task.messages`` or ``task.prompt``."""
-    has_template = getattr(tokenizer, "chat_template", None) is not None
-    use_chat = bool(task.messages) and has_template if chat is None else chat
-    if not use_chat:
-        return task.prompt, False
-    if not task.messages or not has_template:
-        raise ConfigError(f"chat=True but task {task.task_id!r} or the tokenizer has no chat form")
-    messages = [dict(m) for m in task.messages]
-    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True), True
-
-
 def sample_group(
     model: Any,
     tokenizer: Any,
     tasks: Sequence[Task],
-    group_size: int,
-    gen_cfg: SamplingConfig | None = None,
-    generator: torch.Generator | None = None,
+    params: SamplingParams,
     *,
     seeds: Sequence[int] | None = None,
+    generator: torch.Generator | None = None,
+    batch_tasks: int = 16,
+    chat: bool | None = None,
 ) -> list[Rollout]:
-    """Sample ``group_size`` completions for each task.
+    """Sample ``params.n`` completions (the group, G) for each task.
 
     Args:
         model: a transformers causal LM (its train/eval mode is restored afterwards).
         tokenizer: its tokenizer.
-        tasks: ``B`` tasks.
-        group_size: ``G``.
-        gen_cfg: sampling settings.
-        generator: one RNG for the whole call (ignored when ``seeds`` is given).
+        tasks: ``B`` tasks, rendered by ``rollout.render.render_prompt`` (``chat`` as there).
+        params: sampling settings; ``params.n`` is G.
         seeds: ``N = B * G`` per-row seeds, task-major (row ``b * G + g``).
+        generator: one RNG for the whole call (ignored when ``seeds`` is given).
+        batch_tasks: tasks decoded together (rows per forward = ``batch_tasks * G``).
 
     Returns:
         ``N`` rollouts, task-major: the G samples of task 0, then task 1, ...
     """
-    cfg = gen_cfg or SamplingConfig()
-    if group_size < 1:
-        raise ConfigError(f"group_size={group_size}: must be >= 1")
-    if seeds is not None and len(seeds) != len(tasks) * group_size:
-        raise ConfigError(f"{len(seeds)} seeds for {len(tasks)} tasks x {group_size} samples")
-    rendered = [render_prompt(t, tokenizer, cfg.chat) for t in tasks]
-    prompt_ids = [tokenizer.encode(text, add_special_tokens=not chat) for text, chat in rendered]
+    rendered = [render_prompt(tokenizer, t, chat) for t in tasks]
+    prompt_ids = [encode_prompt(tokenizer, text, is_chat) for text, is_chat in rendered]
     empty = [t.task_id for t, ids in zip(tasks, prompt_ids, strict=True) if not ids]
     if empty:
         raise ConfigError(f"tasks with an empty prompt cannot be sampled: {empty[:5]}")
+    streams = decode_prompts(
+        model, tokenizer, prompt_ids, params, seeds=seeds, generator=generator,
+        batch_prompts=batch_tasks,
+    )  # fmt: skip
+    return [
+        s.to_rollout(task.task_id, g, text, ids)
+        for task, (text, _), ids, group in zip(tasks, rendered, prompt_ids, streams, strict=True)
+        for g, s in enumerate(group)
+    ]
+
+
+def encode_prompt(tokenizer: Any, text: str, is_chat: bool) -> list[int]:
+    """Prompt ids; special tokens (BOS) are added unless a chat template already wrote them."""
+    return tokenizer.encode(text, add_special_tokens=not is_chat)
+
+
+def decode_prompts(
+    model: Any,
+    tokenizer: Any,
+    prompt_ids: Sequence[Sequence[int]],
+    params: SamplingParams,
+    *,
+    seeds: Sequence[int] | None = None,
+    generator: torch.Generator | None = None,
+    batch_prompts: int = 16,
+) -> list[list[TokenStream]]:
+    """The in-process decoder: ``params.n`` finished ``TokenStream`` per prompt, in prompt order.
+
+    Prompts are decoded ``batch_prompts`` at a time, longest first (less padding); each row's
+    randomness comes from its own seed (``seeds``: ``len(prompt_ids) * n``, prompt-major) or from
+    ``generator``, so with seeds a row's sample does not depend on its batch-mates or the order.
+    """
+    G = params.n
+    if batch_prompts < 1:
+        raise ConfigError(f"batch_prompts={batch_prompts}: must be >= 1")
+    if seeds is not None and len(seeds) != len(prompt_ids) * G:
+        raise ConfigError(f"{len(seeds)} seeds for {len(prompt_ids)} prompts x {G} samples")
+    if any(not ids for ids in prompt_ids):
+        raise ConfigError("an empty prompt cannot be decoded")
     eos = _eos_ids(model, tokenizer)
     pieces = piece_table(tokenizer)
+    order = sorted(range(len(prompt_ids)), key=lambda i: -len(prompt_ids[i]))
+    out: list[list[TokenStream]] = [[] for _ in prompt_ids]
     was_training = model.training
     model.eval()
-    out: list[Rollout] = []
     try:
-        for start in range(0, len(tasks), cfg.batch_tasks):
-            chunk = range(start, min(len(tasks), start + cfg.batch_tasks))
-            rows = [(b, g) for b in chunk for g in range(group_size)]
-            row_seeds = [seeds[b * group_size + g] for b, g in rows] if seeds is not None else None
-            uniforms = _draw_uniforms(len(rows), cfg.max_new_tokens, row_seeds, generator)
-            streams = [TokenStream(tokenizer, pieces, eos, cfg.stop) for _ in rows]
-            _decode(model, [prompt_ids[b] for b in chunk], group_size, cfg, streams, uniforms)
-            for (b, g), s in zip(rows, streams, strict=True):
-                out.append(s.to_rollout(tasks[b].task_id, g, rendered[b][0], prompt_ids[b]))
+        for start in range(0, len(order), batch_prompts):
+            chunk = order[start : start + batch_prompts]
+            rows = [(b, g) for b in chunk for g in range(G)]
+            row_seeds = [seeds[b * G + g] for b, g in rows] if seeds is not None else None
+            uniforms = _draw_uniforms(len(rows), params.max_tokens, row_seeds, generator)
+            streams = [TokenStream(tokenizer, pieces, eos, params.stop) for _ in rows]
+            _decode(model, [list(prompt_ids[b]) for b in chunk], G, params, streams, uniforms)
+            for (b, _), stream in zip(rows, streams, strict=True):
+                out[b].append(stream)
     finally:
         model.train(was_training)
     return out
@@ -154,7 +147,7 @@ def _decode(
     model: Any,
     prompts: list[list[int]],
     G: int,
-    cfg: SamplingConfig,
+    cfg: SamplingParams,
     streams: list[TokenStream],
     uniforms: torch.Tensor,
 ) -> None:
@@ -169,27 +162,27 @@ def _decode(
             ids[i, P - len(p) :] = torch.tensor(p)
             attn[i, P - len(p) :] = 1
     ids, attn = ids.to(device), attn.to(device)
-    pos = (attn.cumsum(-1) - 1).clamp(min=0)
+    pos = position_ids(attn)
     out = model(
         input_ids=ids, attention_mask=attn, position_ids=pos, use_cache=True, logits_to_keep=1
     )
     cache = out.past_key_values
     cache.batch_repeat_interleave(G)
-    _preallocate(cache, P + cfg.max_new_tokens)
+    _preallocate(cache, P + cfg.max_tokens)
     fused = LlamaStep.build(model, cache)  # None: not a Llama/Qwen2 it reproduces
     logits = out.logits[:, -1, :].repeat_interleave(G, dim=0)  # [N, V]
     attn = attn.repeat_interleave(G, dim=0)
     next_pos = pos[:, -1:].repeat_interleave(G, dim=0) + 1  # [N, 1]
-    uniforms = uniforms.to(device)  # [N, max_new_tokens]
+    uniforms = uniforms.to(device)  # [N, max_tokens]
     active = list(range(len(streams)))  # the stream of each batch row, finished ones included
     rows = torch.arange(len(streams), device=device)
-    for t in range(cfg.max_new_tokens):
+    for t in range(cfg.max_tokens):
         tokens = _sample_next(logits, cfg, uniforms[rows, t])  # [n]
         for r, token in zip(active, tokens.tolist(), strict=True):
             if streams[r].reason is None:
                 streams[r].push(token)
         keep = [j for j, r in enumerate(active) if streams[r].reason is None]
-        if not keep or t == cfg.max_new_tokens - 1:
+        if not keep or t == cfg.max_tokens - 1:
             break
         # Dropping finished rows copies the whole cache, while a finished row costs little more
         # than its share of one step (decoding is overhead-bound): drop them a quarter at a time.
@@ -232,7 +225,7 @@ def _preallocate(cache: Any, capacity: int) -> None:
             layers[i] = _buffered_layer_type()(layer.keys, layer.values, capacity)
 
 
-def _sample_next(logits: torch.Tensor, cfg: SamplingConfig, uniforms: torch.Tensor) -> torch.Tensor:
+def _sample_next(logits: torch.Tensor, cfg: SamplingParams, uniforms: torch.Tensor) -> torch.Tensor:
     """``[n, V]`` logits and ``[n]`` uniforms in [0, 1) -> ``[n]`` token ids.
 
     Inverse-CDF sampling: one uniform per row and step, drawn up front from each row's own RNG,

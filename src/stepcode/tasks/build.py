@@ -182,7 +182,7 @@ def _task(
 ) -> Task:
     aligned = kind in _ALIGNED
     shown = inst.source if aligned else p.code
-    prompt = templates.render_prompt(
+    prompt = templates.task_prompt_text(
         kind.value, style, shown, p.entry_point, p.input_args, p.output, policy.max_hits
     )
     anchors: tuple[AnchorHit, ...] = (
@@ -206,13 +206,12 @@ def _task(
             output=p.output,
             instrumented=shown if aligned else None,
             anchors=anchors,
+            anchor_policy=policy if aligned else None,
         ),  # fmt: skip
         metadata={
             "level": p.level,
             "source": p.source,
             "anchor_count": len(anchors),
-            "anchor_policy": f"{policy.loops}:{policy.k}",
-            "max_anchor_lines": policy.max_hits,
             "truncated": bool(run.truncated) if aligned else False,
             "template": style,
         },  # fmt: skip

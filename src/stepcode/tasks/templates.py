@@ -58,7 +58,7 @@ def question_line(kind: str, entry: str, input_args: str, output: str) -> str:
     return f"assert {entry}(??) == {output}\n"
 
 
-def render_prompt(
+def task_prompt_text(
     kind: str, style: str, code: str, entry: str, input_args: str, output: str, max_lines: int
 ) -> str:
     body = program_block(code) + question_line(kind, entry, input_args, output)

@@ -14,12 +14,9 @@ from stepcode.rl.advantages import (
     group_advantages,
     intra_credit,
     process_advantages,
-    rollout_token_advantages,
-    stack_rewards,
     step_advantages,
     token_advantages,
 )
-from stepcode.types import Reward
 
 T, F = True, False
 
@@ -81,23 +78,6 @@ def test_all_correct_group_keeps_positive_intra_term():
     r = torch.ones(1, 3, 4)
     adv = step_advantages(r, torch.ones_like(r, dtype=torch.bool), lam=0.3, mode="bilevel")
     assert torch.allclose(adv, torch.full_like(r, 0.3 * 2.0).index_fill(-1, torch.tensor([3]), 0.3))
-
-
-def test_different_step_counts_are_masked_and_padding_invariant():
-    # task 0 has 1 anchor, task 1 has 3; terminal always at S-1 = 3
-    rewards = [Reward(outcome=o, steps=(s,)) for o, s in [(1, 1), (0, 1), (1, 0)]] + [
-        Reward(outcome=o, steps=s) for o, s in [(1, (1, 1, 0)), (1, (1, 0, 0)), (0, (0, 0, 0))]
-    ]
-    r, m = stack_rewards(rewards, group_size=3)
-    assert r.shape == (2, 3, 4)
-    assert m[0, :, 1:3].sum() == 0 and m[0, :, 3].all() and m[1].all()
-    adv = step_advantages(r, m, mode="bilevel")
-    assert torch.all(adv[0, :, 1:3] == 0) and torch.isfinite(adv).all()
-    scalar_r, _ = stack_rewards([Reward(outcome=1, scalar=1.05, steps=(1,))], 1, "scalar")
-    assert scalar_r.flatten().tolist() == pytest.approx([1.0, 1.05])
-    alone_r, alone_m = stack_rewards(rewards[:3], group_size=3)  # S = 2 without the other task
-    alone = step_advantages(alone_r, alone_m, mode="bilevel")
-    assert torch.allclose(adv[0][:, [0, 3]], alone[0])
 
 
 def test_zero_variance_and_single_sample_groups_give_zero_not_nan():
@@ -206,30 +186,3 @@ def test_group_term_is_scale_invariant(group, scale):
     a, b = group_advantages(r, m, eps=0.0), group_advantages(r * scale, m, eps=0.0)
     assert torch.allclose(a, b, atol=1e-4)
     assert not any(math.isnan(x) for x in b.flatten().tolist())
-
-
-def test_rollout_token_advantages_glues_records_to_tokens():
-    from types import SimpleNamespace
-
-    from stepcode.types import Rollout
-
-    text = "a: 1\nans"
-    offsets = ((0, 4), (4, 5), (5, 8), (8, 8))  # line, newline, answer, EOS
-    rollouts = [
-        Rollout(
-            task_id="t",
-            sample_idx=g,
-            prompt="",
-            completion=text,
-            completion_ids=(1, 2, 3, 4),
-            completion_offsets=offsets,
-        )
-        for g in range(2)
-    ]
-    rewards = [Reward(outcome=1.0, steps=(1.0,)), Reward(outcome=1.0, steps=(0.0,))]
-    parsed = [SimpleNamespace(step_spans=((0, 4),), answer_span=(5, 8)), None]
-    tok, step_adv = rollout_token_advantages(rollouts, rewards, parsed, 2, 5, lam=0.0, mode="step")
-    a = float(step_adv[0, 0, 0])  # anchor advantage of sample 0 (+0.707), terminal 0 for both
-    assert a == pytest.approx(0.70710, abs=1e-4)
-    assert torch.allclose(tok[0], _t([a, 0, 0, 0, 0]))  # newline + answer + EOS -> terminal
-    assert torch.equal(tok[1], torch.zeros(5))  # unparsed: all terminal; terminal adv is 0

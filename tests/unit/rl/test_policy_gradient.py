@@ -9,27 +9,26 @@ taught outcome-only GRPO the steps by accident). At init each is a coin flip.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 import torch
 
 from stepcode.models import build_tiny_model, train_tokenizer
-from stepcode.rl.advantages import rollout_token_advantages
 from stepcode.rl.logprobs import pack_rollouts, token_logprobs
 from stepcode.rl.loss import policy_loss
-from stepcode.rollout.generate import SamplingConfig, derive_seed, sample_group
-from stepcode.types import Reference, Reward, Task, TaskKind
+from stepcode.rl.steps import AdvantageSpec, batch_token_advantages, row_steps, stack_rows
+from stepcode.rollout.generate import derive_seed, sample_group
+from stepcode.rollout.params import SamplingParams
+from stepcode.types import Parsed, Reference, Reward, Task, TaskKind
 
 
-def _score(rollout, outcome_parity: int) -> tuple[Reward, SimpleNamespace]:
+def _score(rollout, outcome_parity: int) -> Reward:
     ids, offs = rollout.completion_ids, rollout.completion_offsets
     even = [float(i % 2 == 0) for i in ids[:2]] + [0.0] * (2 - len(ids[:2]))
     outcome = float(len(ids) > 2 and ids[2] % 2 == outcome_parity)
-    parsed = SimpleNamespace(
-        step_spans=tuple(offs[:2]), answer_span=offs[2] if len(offs) > 2 else None
+    parsed = Parsed(
+        ok=True, step_spans=tuple(offs[:2]), answer_span=offs[2] if len(offs) > 2 else None
     )
-    return Reward(outcome=outcome, steps=(even[0], even[1]), step_mask=(True, True)), parsed
+    return Reward(outcome=outcome, steps=(even[0], even[1]), step_mask=(True, True), parse=parsed)
 
 
 def _train(mode: str, steps: int, outcome_parity: int = 0) -> tuple[list[float], list[float]]:
@@ -45,23 +44,24 @@ def _train(mode: str, steps: int, outcome_parity: int = 0) -> tuple[list[float],
         )
         for i, p in enumerate(["abc", "def ghi"])
     ]
-    cfg = SamplingConfig(max_new_tokens=3, chat=False)
+    cfg = SamplingParams(n=8, max_tokens=3, temperature=1.0)
     G = 8
     first, last = [], []
     for step in range(steps):
         seeds = [derive_seed(1, step, b, g) for b in range(len(tasks)) for g in range(G)]
-        rollouts = sample_group(model, tok, tasks, G, cfg, seeds=seeds)
-        scored = [_score(r, outcome_parity) for r in rollouts]
-        rewards = [s[0] for s in scored]
+        rollouts = sample_group(model, tok, tasks, cfg, seeds=seeds, chat=False)
+        rewards = [_score(r, outcome_parity) for r in rollouts]
         acc = [
             sum(r.steps[0] for r in rewards) / len(rewards),
             sum(r.steps[1] for r in rewards) / len(rewards),
         ]
         (first if step < 3 else last if step >= steps - 3 else []).append(sum(acc) / 2)
         batch = pack_rollouts(rollouts, tok.pad_token_id)
-        adv, _ = rollout_token_advantages(
-            rollouts, rewards, [s[1] for s in scored], G, batch.completion_mask.shape[1], mode=mode
+        rows = [row_steps(w, r.completion_offsets) for r, w in zip(rollouts, rewards, strict=True)]
+        steps_batch = stack_rows(
+            rows, [r.task_id for r in rollouts], batch.completion_mask.shape[1]
         )
+        adv = batch_token_advantages(steps_batch, batch.completion_mask, AdvantageSpec(mode=mode))
         lp = token_logprobs(model, batch.input_ids, batch.attention_mask, batch.completion_mask)
         loss, _ = policy_loss(lp, lp.detach(), adv, batch.completion_mask)
         loss.backward()

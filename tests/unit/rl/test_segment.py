@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
-import torch
-
-from stepcode.rl.segment import build_token_to_step, segment_completion, segment_rollouts
-from stepcode.types import Rollout
+from stepcode.rl.segment import segment_completion
 
 TEXT = "ok\n<trace>\nx: 3\ny: 4\n</trace>\n<answer>\nassert f(1) == 4\n</answer>"
 
@@ -55,15 +50,3 @@ def test_answer_first_and_extra_lines_and_parse_failure():
     assert table["a: 1"] == 0 and table["b: 2"] == 1
     assert table["c: 9"] == 5  # a line beyond the ground-truth anchors -> terminal
     assert set(segment_completion(offsets, (), None, n_anchors=2, terminal=5)) == {5}
-
-
-def test_batch_tensor_pads_and_cuts():
-    offsets = [[(0, 1), (1, 2), (2, 3)], [(0, 4)]]
-    tts = build_token_to_step(offsets, [[(0, 1)], []], [None, (0, 4)], [1, 1], 2, length=2)
-    assert torch.equal(tts, torch.tensor([[0, 1], [1, -1]]))
-    rollouts = [
-        Rollout(task_id="t", sample_idx=i, prompt="", completion="", completion_offsets=tuple(o))
-        for i, o in enumerate(offsets)
-    ]
-    parsed = [SimpleNamespace(step_spans=((0, 1),), answer_span=None), SimpleNamespace()]
-    assert torch.equal(segment_rollouts(rollouts, parsed, [1, 1], 2, 2), tts)

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from stepcode.rl.advantages import stack_rewards, step_advantages, token_advantages
-from stepcode.rl.segment import build_token_to_step
+from stepcode.rl.segment import segment_completion
+from stepcode.rl.steps import AdvantageSpec, RowSteps, batch_token_advantages, stack_rows
 from stepcode.rl.verl_adapter import (
     TASK_KEY,
     StepUid,
@@ -51,14 +51,12 @@ def _rows():
 def test_verl_path_equals_native_path(mode, rule):
     rewards, layouts, uids, mask = _rows()
     # native: rewards -> [B, G, S]; token layout with the terminal at S - 1
-    r, m = stack_rewards(rewards, group_size=3)
-    S = r.shape[-1]
-    native_steps = step_advantages(r, m, lam=0.3, mode=mode).reshape(6, S)
-    tts = torch.full(mask.shape, -1, dtype=torch.long)
-    for i, lay in enumerate(layouts):
-        n = len(rewards[i].steps)
-        tts[i, : len(lay)] = torch.tensor([S - 1 if k == n else k for k in lay])
-    native = token_advantages(native_steps, tts, mask, rule)
+    rows = [
+        RowSteps((*r.steps, r.outcome), (True,) * (len(r.steps) + 1), tuple(lay))
+        for r, lay in zip(rewards, layouts, strict=True)
+    ]
+    batch = stack_rows(rows, [i // 3 for i in range(6)], mask.shape[1])
+    native = batch_token_advantages(batch, mask, AdvantageSpec(mode=mode, lam=0.3, token_rule=rule))
     # verl: the uid array survives verl's `np.array(v)` and a pickle round trip (Ray)
     index = pickle.loads(pickle.dumps(np.array(np.array(uids, dtype=object))))
     assert all(isinstance(u, StepUid) for u in index) and index[0] == "task0"
@@ -76,8 +74,8 @@ def test_plain_uids_fail_with_the_fix_in_the_message():
 
 def test_segmentation_output_plugs_in_with_terminal_index_n():
     reward = Reward(outcome=1.0, steps=(1.0, 0.0), step_mask=(True, True))
-    tts = build_token_to_step([[(0, 1), (1, 2), (2, 3)]], [[(0, 1), (1, 2)]], [None], [2], 3, 3)
-    uid = encode_step_uid("u", reward, tts[0].tolist())
+    tts = segment_completion([(0, 1), (1, 2), (2, 3)], [(0, 1), (1, 2)], None, 2, 2)
+    uid = encode_step_uid("u", reward, tts)
     assert uid.token_to_step == (0, 1, 2) and uid.step_rewards == (1.0, 0.0, 1.0)
 
 

@@ -6,8 +6,9 @@ import pytest
 import torch
 
 from stepcode.models import LoraSpec, apply_lora, build_tiny_model, train_tokenizer
-from stepcode.rollout.generate import SamplingConfig, _preallocate, sample_group
+from stepcode.rollout.generate import _preallocate, sample_group
 from stepcode.rollout.llama_step import LlamaStep
+from stepcode.rollout.params import SamplingParams
 from stepcode.types import Reference, Task, TaskKind
 
 CORPUS = ["def f(x):\n    return x + 1\n<trace>\nx: 3\n</trace>\n<answer>\nf(2) == 3\n</answer>"]
@@ -87,7 +88,7 @@ def test_sample_group_on_qwen2_greedy_equals_generate(tok):
         task_id="t", kind=TaskKind.OUTPUT, prompt="def f(x):\n    return",
         reference=Reference(code="def f(x):\n    return x", input_args="1", output="1"),
     )  # fmt: skip
-    (roll,) = sample_group(model, tok, [task], 1, SamplingConfig(max_new_tokens=16, temperature=0))
+    (roll,) = sample_group(model, tok, [task], SamplingParams(n=1, max_tokens=16, temperature=0))
     ids = torch.tensor([roll.prompt_ids])
     ref = model.generate(ids, max_new_tokens=16, do_sample=False, eos_token_id=[])
     assert list(roll.completion_ids) == ref[0, ids.shape[1] :].tolist()
