@@ -33,6 +33,10 @@ Deviations from the paper (numbered, deliberate):
   4. Masked steps (no ground-truth anchor, or padding) get 0 everywhere, and the intra "mean of
      later steps" averages only valid later steps.
   5. ``norm_by_std=False`` gives the Dr.GRPO variant (mean-centred only); not in the paper.
+  6. ``intra="centred"`` subtracts the group mean of Eq. 11 per step (``centre_in_group``). Eq. 11
+     as written is never negative, so it adds ``lam * mean_g A_intra`` to every group's mean
+     advantage: it reinforces right steps even in groups where every sample is right (a
+     self-imitation push the group term never gives). ``paper`` (the default) keeps the paper's form.
 """
 
 from __future__ import annotations
@@ -77,6 +81,24 @@ def group_advantages(
     informative = (count >= 2) & (hi > lo)  # [B, 1, S]
     adv = centred / (var.sqrt() + eps) if norm_by_std else centred
     return torch.where(informative & step_mask, adv, torch.zeros_like(adv))
+
+
+def informative_groups(step_rewards: torch.Tensor, step_mask: torch.Tensor) -> torch.Tensor:
+    """Which (task, step) columns carry a group signal: >= 2 valid samples that differ.
+
+    Args:
+        step_rewards: ``[B, G, S]`` float.
+        step_mask: ``[B, G, S]`` bool.
+
+    Returns:
+        ``[B, S]`` bool. ``[:, -1]`` is "the outcome varies" (terminal GRPO learns only from
+        those groups); ``.any(-1)`` is "some step varies" (step / Bi-Level GRPO).
+    """
+    r = step_rewards.float()
+    big = torch.finfo(r.dtype).max
+    hi = torch.where(step_mask, r, -big).amax(dim=1)
+    lo = torch.where(step_mask, r, big).amin(dim=1)
+    return (step_mask.sum(dim=1) >= 2) & (hi > lo)
 
 
 def intra_credit(step_rewards: torch.Tensor, step_mask: torch.Tensor) -> torch.Tensor:

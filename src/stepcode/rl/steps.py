@@ -25,7 +25,7 @@ from typing import Literal
 
 import torch
 
-from stepcode.rl.advantages import Mode, TokenRule, step_advantages, token_advantages
+from stepcode.rl.advantages import IntraForm, Mode, TokenRule, step_advantages, token_advantages
 from stepcode.rl.segment import segment_completion
 from stepcode.types import Reward
 
@@ -161,6 +161,8 @@ class AdvantageSpec:
     token_rule: TokenRule = "span"
     eps: float = 1e-6
     norm_by_std: bool = True
+    intra: IntraForm = "paper"
+    """Eq. 11 as written (``paper``, never negative) or minus its group mean (``centred``)"""
 
 
 def row_step_advantages(batch: StepBatch, spec: AdvantageSpec) -> torch.Tensor:
@@ -172,6 +174,7 @@ def row_step_advantages(batch: StepBatch, spec: AdvantageSpec) -> torch.Tensor:
         mode=spec.mode,
         eps=spec.eps,
         norm_by_std=spec.norm_by_std,
+        intra=spec.intra,
     )  # [B, G, S] fmt: skip
     per_row = torch.zeros(batch.token_to_step.shape[0], adv.shape[-1])
     present = batch.row_of >= 0

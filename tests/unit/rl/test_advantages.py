@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from stepcode.rl.advantages import (
     centre_in_group,
     group_advantages,
+    informative_groups,
     intra_credit,
     process_advantages,
     step_advantages,
@@ -141,6 +142,17 @@ def test_all_right_group_gets_no_centred_intra_credit():
     m = torch.ones_like(r, dtype=torch.bool)
     assert torch.equal(step_advantages(r, m, mode="bilevel", intra="centred"), torch.zeros(1, 4, 3))
     assert torch.all(step_advantages(r, m, mode="bilevel") > 0)  # paper form: lam * (1 + 1), ...
+
+
+def test_informative_groups_by_step():
+    # task 0: anchor varies, answer all wrong; task 1: all right; task 2: one valid sample only
+    r = _t([[[1.0, 0.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 1.0]], [[1.0, 1.0], [0.0, 0.0]]])
+    m = torch.ones_like(r, dtype=torch.bool)
+    m[2, 1] = False
+    inf = informative_groups(r, m)
+    assert inf.tolist() == [[True, False], [False, False], [False, False]]
+    # exactly the columns where the group term is nonzero
+    assert torch.equal(group_advantages(r, m).ne(0).any(dim=1), inf)
 
 
 def test_centre_in_group_ignores_masked_samples():
