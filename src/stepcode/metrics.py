@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
+from stepcode.io import read_jsonl
+
 
 class MetricSink(Protocol):
     def log(self, step: int, values: Mapping[str, float]) -> None: ...
@@ -39,16 +41,8 @@ class JsonlSink:
 
     def truncate_after(self, step: int) -> None:
         self._fh.close()
-        kept = []
-        if self.path.exists():
-            for line in self.path.read_text(encoding="utf-8").splitlines():
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # a half-written line from a killed run
-                if row.get("step", 0) <= step:
-                    kept.append(line)
-        self.path.write_text("".join(k + "\n" for k in kept), encoding="utf-8")
+        kept = [r for r in read_metrics(self.path) if r.get("step", 0) <= step]
+        self.path.write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
         self._fh = self.path.open("a", encoding="utf-8")
 
     def close(self) -> None:
@@ -56,13 +50,6 @@ class JsonlSink:
 
 
 def read_metrics(path: str | Path) -> list[dict]:
-    rows = []
+    """The rows of a metrics log (none if it does not exist; a torn last line is skipped)."""
     p = Path(path)
-    if not p.exists():
-        return rows
-    for line in p.read_text(encoding="utf-8").splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return rows
+    return list(read_jsonl(p)) if p.exists() else []

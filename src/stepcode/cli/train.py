@@ -60,11 +60,15 @@ def train(
     ) as bar:  # fmt: skip
         task = bar.add_task("training", total=cfg.total_steps, info="")
 
+        last = {"phase": ""}
+
         def progress(phase: str, step: int, total: int, metrics: dict[str, float]) -> None:
             key = "loss/sft" if phase == "sft" else "reward/outcome"
-            bar.update(
-                task, completed=step, description=phase, info=f"{key}={metrics.get(key, 0):.3f}"
-            )
+            info = f"{key}={metrics[key]:.3f}" if key in metrics else ""
+            bar.update(task, completed=step, total=total, description=phase, info=info)
+            if phase != last["phase"] and not console.is_terminal:  # logs get one line per stage
+                console.print(f"{phase} ({total})")
+            last["phase"] = phase
 
         summary = run_training(cfg, progress=progress, force=force)
     table = Table("level", "n", "final % before", "final % after", "step % before", "step % after",

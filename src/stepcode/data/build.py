@@ -36,10 +36,12 @@ from stepcode.data.filters import (
 from stepcode.data.inputs import candidate_inputs
 from stepcode.data.sources import check_source, load_source
 from stepcode.data.synth import synthesize_programs, verify_programs
-from stepcode.execution import AnchorPolicy, trace_batch
+from stepcode.execution import trace_batch
 from stepcode.io import read_jsonl, write_json, write_jsonl
 from stepcode.tasks import make_tasks_batch
-from stepcode.types import ExecStatus, Limits, Program, Task, TaskKind, Trace, to_dict
+from stepcode.types import AnchorPolicy, ExecStatus, Limits, Program, Task, TaskKind, Trace, to_dict
+
+_ALIGNED = (TaskKind.OUTPUT_ALIGNED, TaskKind.INPUT_ALIGNED)
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
@@ -79,18 +81,55 @@ def _limits(cfg: DataBuildConfig) -> Limits:
 
 
 class _Checkpoints:
-    """``out_dir/.work/<config hash>/<name>.jsonl``: one stage's records, written atomically."""
+    """``out_dir/.work/<config hash>/<name>.jsonl``: one stage's records, written atomically
+    (``out_dir=None``: an in-memory build, nothing kept)."""
 
-    def __init__(self, out_dir: Path, key: str) -> None:
-        self.dir = out_dir / ".work" / key
+    def __init__(self, out_dir: Path | None, key: str) -> None:
+        self.dir = out_dir / ".work" / key if out_dir is not None else None
 
     def get(self, name: str) -> list[dict[str, Any]] | None:
+        if self.dir is None:
+            return None
         p = self.dir / f"{name}.jsonl"
         return list(read_jsonl(p)) if p.is_file() else None
 
     def put(self, name: str, records: Sequence[dict[str, Any]]) -> None:
+        if self.dir is None:
+            return
         self.dir.mkdir(parents=True, exist_ok=True)
         write_jsonl(self.dir / f"{name}.jsonl", records)
+
+
+_MAX_ROUNDS = 8
+
+
+def synthesize_distinct(
+    level: int, n: int, *, seed: int, size: str, limits: Limits, max_per_code: int = 0
+) -> list[Program]:
+    """``n`` verified programs of ``level`` with distinct (code, input) pairs and at most
+    ``max_per_code`` inputs per code (0 = no cap), drawing more rounds while repeats are dropped.
+
+    Fewer come back when the level's program space is too small (logged).
+    """
+    kept: list[Program] = []
+    per_code: dict[str, int] = {}
+    seen: set[tuple[str, str | None]] = set()
+    for round_ in range(_MAX_ROUNDS):
+        for p in synthesize_programs(level, n, seed + 104_729 * round_, size, limits):  # type: ignore[arg-type]
+            key = (p.code, p.input_args)
+            if key in seen or (max_per_code and per_code.get(p.code, 0) >= max_per_code):
+                continue
+            seen.add(key)
+            per_code[p.code] = per_code.get(p.code, 0) + 1
+            kept.append(p)
+        if len(kept) >= n:
+            return kept[:n]
+    log.warning(
+        "level %d: %d distinct programs after %d rounds (asked for %d): the level's program "
+        "space is small; allow more inputs per program for more",
+        level, len(kept), _MAX_ROUNDS, n,
+    )  # fmt: skip
+    return kept
 
 
 def _cached_programs(
@@ -168,7 +207,10 @@ def collect_programs(
         progress("synthesis", i, len(cfg.synth.levels))
         synth += _cached_programs(
             ck, f"synth-L{level}",
-            lambda lv=level: synthesize_programs(lv, n_synth, cfg.seed, cfg.synth.size, _limits(cfg)),
+            lambda lv=level: synthesize_distinct(
+                lv, n_synth, seed=cfg.seed, size=cfg.synth.size, limits=_limits(cfg),
+                max_per_code=cfg.filters.max_inputs_per_program,
+            ),
         )  # fmt: skip
     progress("synthesis", len(cfg.synth.levels), len(cfg.synth.levels))
     out = synth + real
@@ -207,7 +249,8 @@ def filter_programs(
             continue
         ek = exact_key(p.code + "\0" + (p.input_args or ""))
         nk = near_key(p.code)
-        if f.dedup and (ek in seen_exact or near_owner.setdefault(nk, base) != base):
+        near = f.near_dedup and near_owner.setdefault(nk, base) != base
+        if f.dedup and (ek in seen_exact or near):
             st.drop("duplicate")
             continue
         seen_exact.add(ek)
@@ -290,12 +333,15 @@ def trace_from_dict(d: dict[str, Any]) -> Trace:
 
 
 def make_program_tasks(
-    pairs: Sequence[tuple[Program, Trace]], cfg: DataBuildConfig, st: BuildState, progress: Progress
-) -> list[tuple[Program, Trace, list[Task]]]:
+    pairs: Sequence[tuple[Program, Trace | None]],
+    cfg: DataBuildConfig,
+    st: BuildState,
+    progress: Progress,
+) -> list[Item]:
     """Tasks per program; drop programs over the anchor cap or with no task of a wanted kind."""
     kinds = [TaskKind(k) for k in cfg.split.kinds]
     cap = cfg.filters.max_anchor_lines
-    policy = AnchorPolicy(max_hits=cap + 1)
+    policy = AnchorPolicy.parse(cfg.split.anchors, max_hits=cap + 1)  # cap + 1: see who is over
     out = []
     for start in range(0, len(pairs), cfg.chunk):
         progress("tasks", start, len(pairs))
@@ -307,10 +353,13 @@ def make_program_tasks(
             seed=cfg.seed,
             limits=_limits(cfg),
             template=cfg.split.template,
+            traces=[t for _, t in chunk],  # white-box questions reuse the traces of this build
         )
         for (p, t), tasks in zip(chunk, per, strict=True):
             if any(len(x.reference.anchors) > cap for x in tasks):
                 st.drop("too_many_anchors")
+            elif any(x.kind in _ALIGNED and not x.reference.anchors for x in tasks):
+                st.drop("no_anchors")
             elif len({x.kind for x in tasks}) < len(kinds):
                 st.drop("no_task")
             else:
@@ -335,18 +384,30 @@ def cap_per_level(items: Sequence[Any], cap: int, st: BuildState) -> list[Any]:
     return out
 
 
-def build_dataset(
-    cfg: DataBuildConfig, out_dir: str | Path, *, progress: Progress | None = None
-) -> dict[str, Any]:
-    """Run the whole pipeline into ``out_dir``; returns the manifest (also ``manifest.json``)."""
-    from stepcode.data.difficulty import filter_by_difficulty
-    from stepcode.data.output import split_items, write_outputs
+Item = tuple[Program, Trace | None, list[Task]]
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+
+def build_items(
+    cfg: DataBuildConfig,
+    out_dir: Path | None = None,
+    *,
+    progress: Progress | None = None,
+    st: BuildState | None = None,
+    traces: bool = True,
+) -> list[Item]:
+    """The pipeline up to the tasks: ``(program, trace, tasks)`` per kept program, in order.
+
+    ``out_dir`` holds the resumable stage checkpoints (None: build in memory). ``st`` collects
+    what was dropped and why. ``build_dataset`` and the training run's task sets both run this.
+    ``traces=False`` skips the tracing stage (and its re-verification) when neither the output nor a
+    task kind needs traces and every program is synthesized (verified twice by the synthesizer);
+    the items then carry ``None``.
+    """
+    from stepcode.data.difficulty import filter_by_difficulty
+
     prog: Progress = progress or (lambda stage, done, total: None)
-    st = BuildState()
-    ck = _Checkpoints(out, config_hash(cfg))
+    st = st if st is not None else BuildState()
+    ck = _Checkpoints(out_dir, config_hash(cfg))
     for spec in cfg.sources:
         check_source(spec)  # fail fast on a broken source or benchmark path, before any work
     dec = load_decontaminator(cfg)
@@ -355,13 +416,31 @@ def build_dataset(
     t1 = time.perf_counter()
     programs = filter_programs(programs, cfg, dec, st)
     t2 = time.perf_counter()
-    pairs = trace_programs(programs, cfg, ck, st, prog)
+    if traces or cfg.sources or "whitebox" in cfg.split.kinds:
+        pairs: list[tuple[Program, Trace | None]] = list(
+            trace_programs(programs, cfg, ck, st, prog)
+        )
+    else:
+        pairs = [(p, None) for p in programs]
     t3 = time.perf_counter()
     items = make_program_tasks(pairs, cfg, st, prog)
     items = filter_by_difficulty(items, cfg.filters.difficulty, st)
     items = cap_per_level(items, cfg.synth.per_level, st)
     t4 = time.perf_counter()
     st.seconds = {"programs": t1 - t0, "filtering": t2 - t1, "tracing": t3 - t2, "tasks": t4 - t3}
+    return items
+
+
+def build_dataset(
+    cfg: DataBuildConfig, out_dir: str | Path, *, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Run the whole pipeline into ``out_dir``; returns the manifest (also ``manifest.json``)."""
+    from stepcode.data.output import split_items, write_outputs
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    st = BuildState()
+    items = build_items(cfg, out, progress=progress, st=st)
     splits = split_items(items, cfg)
     manifest = write_outputs(out, cfg, splits, st)
     write_json(out / "decontamination.json", [to_dict(c) for c in st.contamination])

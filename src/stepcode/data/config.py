@@ -116,7 +116,12 @@ class FilterSection:
     max_trace_steps: int = 2000
     """drop runs with more traced line events"""
     dedup: bool = True
-    """remove exact and near duplicates (identifier-normalised AST)"""
+    """remove exact duplicates (same code and input) and, with ``near_dedup``, near duplicates"""
+    near_dedup: bool = True
+    """also remove near duplicates (identifier-normalised AST of another base program)"""
+    max_inputs_per_program: int = 0
+    """synthesized programs: at most this many inputs per distinct code (0 = no cap); the
+    synthesizer draws short programs such as ``a = n + n`` hundreds of times per thousand"""
     difficulty: DifficultySection = field(default_factory=DifficultySection)
     """optional pass-count filter through a generation engine"""
 
@@ -124,6 +129,10 @@ class FilterSection:
         for name in ("max_code_lines", "max_code_chars", "max_output_chars", "max_anchor_lines"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"filters.{name}={getattr(self, name)}: must be >= 1")
+        if self.max_inputs_per_program < 0:
+            raise ConfigError(
+                f"filters.max_inputs_per_program={self.max_inputs_per_program}: use 0 (no cap) or more"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -160,8 +169,13 @@ class SplitSection:
     """fraction of the remaining programs whose tasks go to rl.jsonl (the rest: sft.jsonl)"""
     template: Literal["compact", "full"] = "compact"
     """prompt template of the tasks stage"""
+    anchors: str = "first_k:2"
+    """anchor policy of aligned tasks: none | every | first_k[:N]"""
 
     def __post_init__(self) -> None:
+        from stepcode.types import AnchorPolicy
+
+        AnchorPolicy.parse(self.anchors)  # a ConfigError names the syntax
         bad = [k for k in self.kinds if k not in _KINDS]
         if bad or not self.kinds:
             raise ConfigError(f"split.kinds: {bad or 'empty'}; choose from {list(_KINDS)}")

@@ -14,7 +14,6 @@ import ast
 import builtins
 import hashlib
 import io
-import json
 import keyword
 import tokenize
 from collections.abc import Iterable, Sequence
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stepcode.errors import DataError
+from stepcode.io import read_jsonl
 
 _BUILTINS = frozenset(dir(builtins))
 _SKIP_TOKENS = {tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT}
@@ -165,15 +165,11 @@ def load_benchmark_programs(path: str, benchmark: str) -> list[tuple[str, str]]:
         return [(f.name, f.read_text(errors="replace")) for f in sorted(p.rglob("*.py"))]
     if p.is_file():
         out = []
-        for i, line in enumerate(p.read_text().splitlines()):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DataError(
-                    f"decontam {benchmark}: {p}:{i + 1} is not JSON ({e.msg})"
-                ) from None
+        try:
+            records = list(read_jsonl(p, strict=True))
+        except DataError as e:
+            raise DataError(f"decontam {benchmark}: {e}") from None
+        for i, rec in enumerate(records):
             code = rec.get("code") or rec.get("program") or ""
             item = (
                 rec.get("id") or rec.get("task_id") or rec.get("question_id") or rec.get("idx") or i

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import json
 import logging
 import sys
 from collections.abc import Iterable, Mapping
@@ -24,6 +23,7 @@ from typing import Any
 
 from stepcode.data.config import SourceSpec
 from stepcode.errors import DataError
+from stepcode.io import read_jsonl
 from stepcode.types import Program
 
 log = logging.getLogger(__name__)
@@ -92,13 +92,7 @@ def _records(spec: SourceSpec) -> Iterable[tuple[str, Mapping[str, Any]]]:
     elif spec.kind == "jsonl":
         if not path.is_file():
             raise DataError(f"source jsonl: {path} does not exist")
-        for i, line in enumerate(path.read_text().splitlines()):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DataError(f"{path}:{i + 1}: not JSON ({e.msg})") from None
+        for i, rec in enumerate(read_jsonl(path, strict=True)):
             yield str(i), rec
     else:
         yield from _hf_records(spec)

@@ -1,9 +1,10 @@
 """The tasks a run trains and evaluates on: synthesized (embedded default) or a built dataset.
 
-Synthesized: verified programs per level (``data.synth``), each (code, input) pair once and each
-code with at most ``data.max_inputs_per_program`` inputs, turned into execution-aligned
-output-prediction tasks (``tasks.make_tasks_batch``); programs with more anchor lines than
-``data.max_anchor_lines`` are dropped (the paper keeps <= 10). The held-out programs come from
+Synthesized: the ``data build`` pipeline (``data.build.build_items``, in memory) per level:
+verified programs, each (code, input) pair once and each code with at most
+``data.max_inputs_per_program`` inputs, turned into execution-aligned
+output-prediction tasks; programs with more anchor lines than ``data.max_anchor_lines`` (the
+paper keeps <= 10) or none are dropped (``build_config`` spells the settings out). The held-out programs come from
 ``data.eval_seed``, the same for every ``run.seed`` (held-out sets drawn per run seed differed in
 difficulty by 2x: one model scored 4.9 % on one and 11.0 % on another), minus any (code, input)
 pair the run trains on. Both sets are written to ``run_dir/data/*.jsonl`` so that a
@@ -13,20 +14,17 @@ resumed run trains on exactly the same tasks.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from stepcode.data.synth import synthesize_programs
+from stepcode.data.build import Progress, build_items
+from stepcode.data.config import DataBuildConfig, FilterSection, SplitSection, SynthSection
 from stepcode.errors import DataError
-from stepcode.execution import AnchorPolicy
 from stepcode.io import read_jsonl, write_jsonl
 from stepcode.rl.config import DataConfig
-from stepcode.tasks import make_tasks_batch
-from stepcode.types import Program, Task, TaskKind
+from stepcode.types import Task
 
 log = logging.getLogger(__name__)
-_MAX_ROUNDS = 8
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,7 +33,9 @@ class TaskSets:
     eval: tuple[Task, ...]
 
 
-def load_or_build(cfg: DataConfig, seed: int, run_dir: Path) -> TaskSets:
+def load_or_build(
+    cfg: DataConfig, seed: int, run_dir: Path, progress: Progress | None = None
+) -> TaskSets:
     data_dir = run_dir / "data"
     train_p, eval_p = data_dir / "train.jsonl", data_dir / "eval.jsonl"
     if train_p.is_file() and eval_p.is_file():
@@ -43,62 +43,49 @@ def load_or_build(cfg: DataConfig, seed: int, run_dir: Path) -> TaskSets:
             train=tuple(Task.from_dict(d) for d in read_jsonl(train_p)),
             eval=tuple(Task.from_dict(d) for d in read_jsonl(eval_p)),
         )
-    sets = build_task_sets(cfg, seed)
+    sets = build_task_sets(cfg, seed, progress)
     write_jsonl(train_p, [t.to_dict() for t in sets.train])
     write_jsonl(eval_p, [t.to_dict() for t in sets.eval])
     return sets
 
 
-def build_task_sets(cfg: DataConfig, seed: int) -> TaskSets:
+def build_task_sets(cfg: DataConfig, seed: int, progress: Progress | None = None) -> TaskSets:
+    """The run's train and held-out tasks (``progress(stage, done, total)`` while building)."""
     if cfg.dataset is not None:
         return _from_dataset(Path(cfg.dataset))
-    train = [t for lv in cfg.levels for t in _tasks(cfg, lv, cfg.n_train, seed)]
-    held = [t for lv in cfg.eval_levels for t in _tasks(cfg, lv, cfg.n_eval, cfg.eval_seed)]
+    train = [t for lv in cfg.levels for t in _tasks(cfg, lv, cfg.n_train, seed, progress)]
+    held = [
+        t for lv in cfg.eval_levels for t in _tasks(cfg, lv, cfg.n_eval, cfg.eval_seed, progress)
+    ]
     seen = {t.reference.code + t.reference.input_args for t in train}
     held = [t for t in held if t.reference.code + t.reference.input_args not in seen]
     log.info("tasks: %d train, %d held-out", len(train), len(held))
     return TaskSets(train=tuple(train), eval=tuple(held))
 
 
-def _tasks(cfg: DataConfig, level: int, n: int, seed: int) -> list[Task]:
-    policy = AnchorPolicy.parse(cfg.anchors, max_hits=cfg.max_anchor_lines + 1)
-    programs = _distinct_programs(cfg, level, n, seed)
-    per_program = make_tasks_batch(
-        programs, [TaskKind.OUTPUT_ALIGNED], policy=policy, seed=seed, template=cfg.template
+def build_config(cfg: DataConfig, level: int, n: int, seed: int) -> DataBuildConfig:
+    """The ``data build`` settings of one level's tasks: synthesis only, distinct (code, input)
+    pairs capped per code, exact dedup (near duplicates are what level 1 is made of), the anchor
+    policy and cap, execution-aligned output prediction."""
+    return DataBuildConfig(
+        seed=seed,
+        synth=SynthSection(levels=(level,), per_level=n, size=cfg.size, oversample=1.25),
+        filters=FilterSection(
+            max_anchor_lines=cfg.max_anchor_lines,
+            near_dedup=False,
+            max_inputs_per_program=cfg.max_inputs_per_program,
+        ),
+        split=SplitSection(kinds=("output_aligned",), template=cfg.template, anchors=cfg.anchors),
     )
-    tasks = [
-        t for ts in per_program for t in ts
-        if 0 < len(t.reference.anchors) <= cfg.max_anchor_lines
-    ]  # fmt: skip
-    return tasks[:n]
 
 
-def _distinct_programs(cfg: DataConfig, level: int, n: int, seed: int) -> list[Program]:
-    """About ``n`` synthesized programs (plus a margin: some have too many anchor lines), each
-    (code, input) once and each code with at most ``cfg.max_inputs_per_program`` inputs.
+def _tasks(cfg: DataConfig, level: int, n: int, seed: int, progress: Progress | None) -> list[Task]:
+    def report(stage: str, done: int, total: int) -> None:
+        if progress is not None:
+            progress(f"data L{level}: {stage}", done, total)
 
-    The synthesizer draws short level-1 programs such as ``a = n + n`` hundreds of times per
-    thousand; unchecked, they crowd out the rest and the model spends its steps on repeats.
-    """
-    want, kept, per_code = int(n * 1.25) + 4, [], Counter()
-    seen: set[tuple[str, str | None]] = set()
-    for round_ in range(_MAX_ROUNDS):
-        batch = synthesize_programs(level, want, seed=seed + 104_729 * round_, size=cfg.size)
-        for p in batch:
-            key = (p.code, p.input_args)
-            if key in seen or per_code[p.code] >= cfg.max_inputs_per_program:
-                continue
-            seen.add(key)
-            per_code[p.code] += 1
-            kept.append(p)
-        if len(kept) >= want:
-            return kept[:want]
-    log.warning(
-        "level %d: %d distinct programs after %d rounds (asked for %d): the level's program "
-        "space is small; raise data.max_inputs_per_program for more",
-        level, len(kept), _MAX_ROUNDS, want,
-    )  # fmt: skip
-    return kept
+    items = build_items(build_config(cfg, level, n, seed), progress=report, traces=False)
+    return [t for _, _, tasks in items for t in tasks][:n]
 
 
 def _from_dataset(path: Path) -> TaskSets:

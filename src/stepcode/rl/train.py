@@ -81,7 +81,10 @@ def train(cfg: TrainConfig, progress: Progress | None = None, *, force: bool = F
         torch.set_num_threads(cfg.run.threads)
     torch.manual_seed(cfg.run.seed)
 
-    sets = load_or_build(cfg.data, cfg.run.seed, run_dir)
+    sets = load_or_build(
+        cfg.data, cfg.run.seed, run_dir,
+        progress=(lambda stage, done, total: progress(stage, done, total, {})) if progress else None,
+    )  # fmt: skip
     model, tok = _load_or_build_policy(cfg, run_dir, [t.prompt + sft_target(t) for t in sets.train])
     run = _Run(cfg=cfg, run_dir=run_dir, model=model, tok=tok, progress=progress,
                sink=JsonlSink(run_dir / "metrics.jsonl"),
