@@ -9,6 +9,9 @@ What is done here:
     reloaded through exactly the path a hub id takes (``AutoTokenizer`` / ``AutoModelForCausalLM``),
     with dtype/device selection, a chat-template fallback and optional LoRA (peft).
 
+* ``check_model_source``: in seconds, whether ``load_policy`` will find a model (local dir, the
+  Hugging Face cache, or the hub / ``HF_ENDPOINT`` mirror), before any long work starts.
+
 What is not done here: no downloading logic of our own (hub ids go straight to transformers, which
 uses its cache or the network), no quantisation, no multi-GPU sharding (verl/vLLM own that at scale).
 """
@@ -242,6 +245,57 @@ def ensure_chat_template(tokenizer: Any) -> Any:
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
+
+
+_WEIGHTS = ("*.safetensors", "*.bin", "*.pt", "*.pth", "adapter_config.json")
+
+
+def check_model_source(path_or_id: str | Path, *, timeout_s: float = 10.0) -> str:
+    """Find out, in seconds, whether ``load_policy(path_or_id)`` can get the model.
+
+    Returns where it will come from (``local``, ``cache`` or ``hub``); raises ``ConfigError`` with
+    one line naming the path or hub id and how to provide it otherwise. A local dir needs
+    ``config.json`` and weights; a hub id needs its ``config.json`` in the Hugging Face cache or
+    one answer from the hub (``HF_ENDPOINT`` for a mirror) within ``timeout_s``.
+    """
+    import os
+
+    path = str(path_or_id)
+    local = Path(path).expanduser()
+    provide = "a local dir (model.path=/path/to/model)"
+    if local.is_dir():
+        if not (local / "config.json").is_file():
+            raise ConfigError(
+                f"model path {path!r} has no config.json: not a Hugging Face model dir"
+            )
+        if not any(next(local.glob(p), None) for p in _WEIGHTS):
+            raise ConfigError(f"model path {path!r} has config.json but no weights (*.safetensors)")
+        return "local"
+    if local.is_absolute() or path.startswith((".", "~")) or path.count("/") > 1:
+        raise ConfigError(
+            f"model path {path!r} does not exist: give {provide} or a hub id like org/name"
+        )
+    from huggingface_hub import constants, get_hf_file_metadata, hf_hub_url, try_to_load_from_cache
+
+    if isinstance(try_to_load_from_cache(path, "config.json"), str):
+        return "cache"
+    cache = f"the Hugging Face cache ({constants.HF_HUB_CACHE})"
+    if constants.HF_HUB_OFFLINE:
+        raise ConfigError(
+            f"model {path!r} is not in {cache} and HF_HUB_OFFLINE is set: give {provide}, or "
+            f"download it where there is network (hf download {path}) into that cache"
+        )
+    try:
+        get_hf_file_metadata(hf_hub_url(path, "config.json"), timeout=timeout_s)
+    except Exception as e:  # noqa: BLE001 - any failure means the later load fails too
+        reason = str(e).splitlines()[0][:160] if str(e) else type(e).__name__
+        endpoint = os.environ.get("HF_ENDPOINT", constants.ENDPOINT)
+        raise ConfigError(
+            f"model {path!r} cannot be loaded: not a local dir, not in {cache}, and {endpoint} "
+            f"answered: {reason}; give {provide}, fill the cache and set HF_HUB_OFFLINE=1, or "
+            "set HF_ENDPOINT to a mirror (HF_TOKEN for gated models)"
+        ) from None
+    return "hub"
 
 
 def load_policy(

@@ -6,7 +6,8 @@ Pure algorithm cores (tensors in, tensors out; no model state, no config objects
   ``rl.segment``     char spans of trace lines -> the step of each token
   ``rl.steps``       scored records -> step tensors -> token advantages (every trainer's path)
   ``rl.logprobs``    ``token_logprobs(model, ...)`` and ``pack_rollouts`` (the model-facing glue)
-  ``rl.verl_adapter`` the same estimator registered into verl for multi-GPU runs (lazy import)
+  ``rl.verl_plugin`` Bi-Level GRPO inside verl 0.9 (entry point; ``verl_data``, ``verl_reward``,
+                     ``verl_trainer``) for multi-GPU runs; ``rl.trl_grpo`` the same inside TRL
 
 One on-policy step with these pieces (what ``benchmarks/grpo_step.py`` times)::
 

@@ -32,7 +32,13 @@ import torch
 from stepcode.config import config_to_dict, dump_config
 from stepcode.io import write_json, write_jsonl
 from stepcode.metrics import JsonlSink
-from stepcode.models import build_tiny_model, load_policy, save_policy, train_tokenizer
+from stepcode.models import (
+    build_tiny_model,
+    check_model_source,
+    load_policy,
+    save_policy,
+    train_tokenizer,
+)
 from stepcode.rl import checkpoint as ckpt
 from stepcode.rl.config import TrainConfig
 from stepcode.rl.evaluate import evaluate_policy
@@ -71,6 +77,8 @@ def train(cfg: TrainConfig, progress: Progress | None = None, *, force: bool = F
     (``rl.resume``); ``force`` continues with the new settings anyway.
     """
     start = time.perf_counter()
+    if cfg.model.path is not None:  # a model that cannot be loaded is found before any long work
+        check_model_source(cfg.model.path)
     run_dir = Path(cfg.run.out)
     payload = ckpt.load_checkpoint(run_dir)
     changed = check_resume(run_dir, config_to_dict(cfg), payload, force=force)
