@@ -224,9 +224,13 @@ class RunConfig:
     """GRPO: dump a few completions every N steps"""
     eval_max_new_tokens: int = 128
     """greedy decoding cap for the before/after evaluation"""
+    eval_every: int = 0
+    """GRPO: also evaluate held-out every N steps (``eval/*`` metrics: the curves); 0 = only at
+    the end of the warm-up and of the run (those two are in ``summary.json``)"""
 
     def __post_init__(self) -> None:
         _check(self.save_every >= 1 and self.log_every >= 1, "run.save_every/log_every >= 1")
+        _check(self.eval_every >= 0, f"run.eval_every={self.eval_every}: must be >= 0 (0 = off)")
 
 
 @dataclass(frozen=True, kw_only=True)
