@@ -67,6 +67,7 @@ def test_training_report_renders_curves_heatmap_and_samples(browser, run_dir: Pa
     captions = [c.text for c in _css(browser, "figcaption")]
     assert any("step accuracy by anchor position" in c for c in captions)
     assert any("SFT loss" in c for c in captions) and any("outcome" in c for c in captions)
+    assert any("held-out final accuracy during GRPO" in c for c in captions)
     assert images and all(browser.execute_script("return arguments[0].naturalWidth", i) > 100
                           for i in images)  # fmt: skip
     header = [th.text for th in _css(browser, "table.accuracy th")]

@@ -72,6 +72,11 @@ def write_report(
             path = plots / (key.replace("/", "_") + ".png")
             curve_figure(plt, {"": pts}, title, path)
             images.append((title, path))
+    held = _held_out_series(rows, warmup, after)
+    if held:
+        path = plots / "held_out_during_grpo.png"
+        curve_figure(plt, held, "held-out final accuracy during GRPO", path, ylabel="%")
+        images.append(("held-out final accuracy during GRPO (by level)", path))
     stages = {"init": before, **({"warm-up": warmup} if warmup is not None else {}), "final": after}
     if after:
         images.append(("held-out accuracy by level", _bar_plot(plt, plots, stages)))
@@ -273,6 +278,28 @@ def page_html(title: str, body: str) -> str:
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{STYLE}</style></head><body>{body}</body></html>"
     )
+
+
+def _held_out_series(
+    rows: Sequence[Mapping[str, Any]], warmup: Table | None, after: Table
+) -> dict[str, list[tuple[float, float]]]:
+    """``{level: [(step, final %)]}`` from the ``eval/*`` metrics (``run.eval_every``), with the
+    warm-up's table at the first GRPO step's predecessor and the final table at the last step."""
+    evals = [r for r in rows if any(k.startswith("eval/") for k in r)]
+    if not evals:
+        return {}
+    grpo = [r["step"] for r in rows if "reward/outcome" in r]
+    first, last = (min(grpo) - 1, max(grpo)) if grpo else (None, None)
+    series: dict[str, list[tuple[float, float]]] = {}
+    for lv in (k.split("/")[1] for k in evals[0] if k.endswith("/final_acc")):
+        pts = [(r["step"], 100 * r[f"eval/{lv}/final_acc"]) for r in evals
+               if r.get(f"eval/{lv}/final_acc") is not None]  # fmt: skip
+        if warmup and lv in warmup and first is not None:
+            pts.insert(0, (first, 100 * warmup[lv]["final_acc"]))
+        if lv in after and last is not None:
+            pts.append((last, 100 * after[lv]["final_acc"]))
+        series[f"level {lv}" if lv != "all" else "all"] = pts
+    return series
 
 
 def _pyplot() -> Any:
