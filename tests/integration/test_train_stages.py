@@ -45,3 +45,19 @@ def test_sft_only_run_has_no_separate_warmup_column(tmp_path: Path) -> None:
     assert summary.warmup is None
     header, _ = format_table(summary.before, summary.after, summary.warmup)
     assert header[2:4] == ["final % init", "final % after"]
+
+
+def test_grpo_levels_give_the_rl_stage_its_own_tasks(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    sets = [*TINY, "grpo.steps=1", "data.grpo_levels=[2]", "data.n_grpo=6", f"run.out={out}"]
+    train(load_config(TrainConfig, None, sets))
+    rows = [json.loads(x) for x in (out / "data" / "grpo.jsonl").read_text().splitlines()]
+    assert rows and {r["metadata"]["level"] for r in rows} == {2}
+    grpo_ids = {r["task_id"] for r in rows}
+    step_file = out / "samples" / "step_000003.jsonl"
+    sampled = [json.loads(x) for x in step_file.read_text().splitlines()]
+    assert sampled and {r["task_id"] for r in sampled} <= grpo_ids
+    held = [json.loads(x)["reference"] for x in
+            (out / "data" / "eval.jsonl").read_text().splitlines()]  # fmt: skip
+    grpo_pairs = {r["reference"]["code"] + r["reference"]["input_args"] for r in rows}
+    assert not {h["code"] + h["input_args"] for h in held} & grpo_pairs

@@ -74,9 +74,19 @@ class DataConfig:
     """prompt template style"""
     dataset: str | None = None
     """a ``stepcode data build`` output dir to train on instead of synthesizing"""
+    grpo_levels: tuple[int, ...] = ()
+    """synthesizer levels of the GRPO tasks (fresh programs, their own seed); () = GRPO on the
+    SFT tasks"""
+    n_grpo: int = 1000
+    """GRPO programs per ``grpo_levels`` level"""
 
     def __post_init__(self) -> None:
         _check(all(1 <= lv <= 6 for lv in self.levels), f"data.levels={self.levels}: use 1..6")
+        _check(
+            all(1 <= lv <= 6 for lv in self.grpo_levels),
+            f"data.grpo_levels={self.grpo_levels}: use 1..6 (or [] for the SFT tasks)",
+        )
+        _check(self.n_grpo >= 1, f"data.n_grpo={self.n_grpo}: must be >= 1")
         _check(all(1 <= lv <= 6 for lv in self.eval_levels), f"data.eval_levels={self.eval_levels}")
         _check(self.n_train >= 1 and self.n_eval >= 1, "data.n_train and data.n_eval must be >= 1")
         _check(

@@ -111,7 +111,7 @@ def train(cfg: TrainConfig, progress: Progress | None = None, *, force: bool = F
     if phase == "sft":
         _run_sft(run, sets.train, payload)
     if phase in ("sft", "grpo"):
-        _run_grpo(run, sets.train, payload if phase == "grpo" else None)
+        _run_grpo(run, sets.rl, payload if phase == "grpo" else None)
     else:  # finished: only the evaluation and the report are redone
         model.load_state_dict(payload["model"])
 
