@@ -182,6 +182,9 @@ class GRPOConfig:
     """terminal = plain GRPO on the outcome; step = per-anchor (lam 0); bilevel = paper"""
     lam: float = 0.3
     """weight of the intra-trajectory term (bilevel)"""
+    intra: Literal["paper", "centred"] = "paper"
+    """Eq. 11 as the paper writes it (never negative: it raises every group's mean advantage) or
+    minus its group mean per step (``rl.advantages.centre_in_group``)"""
     token_rule: Literal["span", "suffix_sum"] = "span"
     """how step advantages reach tokens"""
     clip_eps: float = 0.2
@@ -205,7 +208,9 @@ class GRPOConfig:
         """The estimator's settings (``rl.steps.batch_token_advantages``)."""
         from stepcode.rl.steps import AdvantageSpec
 
-        return AdvantageSpec(mode=self.mode, lam=self.lam, token_rule=self.token_rule)
+        return AdvantageSpec(
+            mode=self.mode, lam=self.lam, token_rule=self.token_rule, intra=self.intra
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
