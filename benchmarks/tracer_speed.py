@@ -24,7 +24,11 @@ from pathlib import Path
 from stepcode.execution import coverage, next_lines, trace_batch
 from stepcode.types import Limits
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/benchmarks/cruxeval/cruxeval.jsonl"
+_DATA = "shared/benchmarks/cruxeval/cruxeval.jsonl"
+DEFAULT_DATA = next(
+    (p / _DATA for p in Path(__file__).resolve().parents if (p / _DATA).is_file()),
+    Path(__file__).resolve().parents[2] / _DATA,
+)
 _SKIP = frozenset({"module", "function", "builtin_function_or_method"})
 _ADDR = re.compile(r" at 0x[0-9a-fA-F]+")
 

@@ -1,6 +1,6 @@
 """Verifier throughput: the 800 CRUXEval gold answers (output and input direction) verified in one
-batch through the warm pool (``verify_outputs`` / ``verify_inputs``) vs one-by-one ``run_program``
-(one isolated check in flight at a time) on the same rebuilt check jobs, measured in the same run.
+batch through the warm pool (``verify_outputs`` / ``verify_inputs``) vs the same checks one at a
+time (``run_checks`` on one check: one isolated run in flight), measured in the same run.
 
     python benchmarks/verify_throughput.py [--data PATH] [--serial-limit N]
 
@@ -16,9 +16,8 @@ import json
 import time
 from pathlib import Path
 
-from stepcode.execution import run_program
 from stepcode.rewards import score_batch, verify_inputs, verify_outputs
-from stepcode.rewards.verify import input_check_job, output_check_job
+from stepcode.rewards.verify import input_check_job, output_check_job, run_checks
 from stepcode.tasks import make_tasks_batch, sft_target
 from stepcode.types import Program, TaskKind
 
@@ -36,16 +35,13 @@ def time_batch(rows: list[dict], direction: str) -> tuple[float, int]:
 
 
 def time_serial(rows: list[dict], direction: str) -> tuple[float, int]:
-    """Seconds for one ``run_program`` call per check, in sequence (the same trusted check code)."""
+    """Seconds for the same checks one at a time, in sequence (one isolated run in flight)."""
     if direction == "output":
-        jobs = [output_check_job(r["code"], r["input"], r["output"]) for r in rows]
+        checks = [output_check_job(r["code"], r["input"], r["output"]) for r in rows]
     else:
-        jobs = [input_check_job(r["code"], r["output"], r["input"]) for r in rows]
+        checks = [input_check_job(r["code"], r["output"], r["input"]) for r in rows]
     t = time.perf_counter()
-    ok = 0
-    for job in jobs:
-        res = run_program(job.code, job.limits, call=job.call)
-        ok += res.ok and res.return_value == "True"
+    ok = sum(run_checks([c])[0].correct for c in checks)
     return time.perf_counter() - t, ok
 
 
@@ -70,7 +66,7 @@ def main() -> None:
         print(
             f"{direction:<10}{'batch (pool, verify_*s)':<34}{n:>8}{b_ok:>9}{b_s:>10.2f}{n / b_s:>9.1f}"
         )
-        label = f"serial run_program (x{n / k:.0f} scaled)"
+        label = f"serial, one check (x{n / k:.0f} scaled)"
         print(f"{direction:<10}{label:<34}{k:>8}{s_ok:>9}{s_scaled:>10.2f}{k / s_s:>9.1f}")
         print(
             f"{direction:<10}{'speed-up batch / serial':<34}{'':>8}{'':>9}{s_scaled / b_s:>9.1f}x"

@@ -10,6 +10,7 @@ Sections (each owned by one stage; keep additions inside your stage's section):
   tasks      TaskKind Question Reference Task
   rollout    Rollout
   rewards    Verdict Parsed Reward
+  eval       SampleRecord
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ class Limits:
     """tracer and anchors: longest repr kept per value (longer ones end in ``...``)"""
     max_anchor_hits: int = 200
     """anchors: hits recorded before the anchor log is cut (truncated=True)"""
+    tmpfs_mb: int = 64
+    """size of the run's private /tmp + /dev/shm + cwd together (one tmpfs; inodes scale with it)"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,6 +136,10 @@ class ExecutionResult:
     """anchor hits in execution order (only for instrumented runs)"""
     truncated: bool = False
     """an anchor/trace bound was hit"""
+    integrity: str = "ok"
+    """``ok``, or what the program did to the harness (``hook_removed``, ``foreign_code``,
+    ``anchor_forged``, ...; ``execution._wire.INTEGRITY``): its trace and anchors are then not
+    ground truth, and ``tasks``/``data`` drop it with reason ``tampered:<integrity>``"""
 
     @property
     def ok(self) -> bool:
@@ -327,7 +334,7 @@ class Verdict:
 
     correct: bool
     reason: str
-    """``correct`` or why not: not_literal, wrong_value, exec_timeout, ..."""
+    """``correct`` or why not: not_a_value, unknown_name, too_large, wrong_value, exec_timeout, ..."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -373,3 +380,93 @@ class Reward:
     """the configured combination of outcome, steps and format (for logging / plain GRPO)"""
     parse: Parsed | None = None
     """the parse the reward was computed from (spans for the RL stage, the answer, reasons)"""
+
+
+# ---------------------------------------------------------------- eval -------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SampleRecord:
+    """One scored sample: a row of ``samples.jsonl``, the one schema of ``eval run``, ``eval score``
+    and the trainer's evaluation rows.
+
+    ``correct`` is the benchmark's own verdict (the official rule for official benchmarks);
+    ``skipped``: dropped by an official anti-copy rule (wrong in strict mode); ``group``: the labels
+    results are broken down by (``length``, ``difficulty``, ``level``); ``steps``: per ground-truth
+    step, 1.0 right / 0.0 wrong (aligned tasks, else empty); ``audit``: the judge's second reading
+    (aligned: ``right_answer_wrong_steps`` ...; CRUXEval/LCB: ``by_value:pass`` or
+    ``by_value:<why not>``, the generation checked as a value instead of as code).
+    """
+
+    schema_version: int = SCHEMA_VERSION
+    item_id: str
+    sample_idx: int = 0
+    benchmark: str = ""
+    prompt: str | tuple[Mapping[str, str], ...] = ""
+    """the text sent (raw) or the chat messages"""
+    generation: str
+    extracted: str | None = None
+    """the answer the benchmark's extraction read (None: nothing readable)"""
+    correct: bool
+    skipped: bool = False
+    reason: str = ""
+    group: Mapping[str, str] = field(default_factory=dict)
+    steps: tuple[float, ...] = ()
+    audit: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_dict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> SampleRecord:
+        """The record of a ``samples.jsonl`` row; ``DataError`` naming the field that is wrong."""
+        from stepcode.errors import DataError
+
+        def need(key: str, tp: type, default: Any = ...) -> Any:
+            value = d.get(key, default)
+            if value is ...:
+                raise DataError(f"sample record: {key!r} is missing")
+            if not isinstance(value, tp) or (tp is not bool and isinstance(value, bool)):
+                raise DataError(f"sample record: {key!r} must be {tp.__name__}, got {value!r}")
+            return value
+
+        prompt = d.get("prompt") or ""
+        if isinstance(prompt, list):
+            prompt = tuple(dict(m) for m in prompt)
+        elif not isinstance(prompt, str):
+            raise DataError(f"sample record: 'prompt' must be text or messages: {prompt!r}")
+        extracted = d.get("extracted")
+        group = need("group", dict, {})
+        steps = need("steps", list, [])
+        if extracted is not None and not isinstance(extracted, str):
+            raise DataError(f"sample record: 'extracted' must be text or null: {extracted!r}")
+        return cls(
+            schema_version=int(d.get("schema_version", SCHEMA_VERSION)),
+            item_id=need("item_id", str),
+            sample_idx=need("sample_idx", int, 0),
+            benchmark=need("benchmark", str, ""),
+            prompt=prompt,
+            generation=need("generation", str),
+            extracted=extracted,
+            correct=need("correct", bool),
+            skipped=need("skipped", bool, False),
+            reason=need("reason", str, ""),
+            group={str(k): str(v) for k, v in group.items()},
+            steps=tuple(float(x) for x in steps),
+            audit=need("audit", str, ""),
+        )
+
+    @classmethod
+    def from_reward(cls, *, item_id: str, generation: str, reward: Reward, sample_idx: int = 0,
+                    benchmark: str = "", prompt: str | tuple[Mapping[str, str], ...] = "",
+                    group: Mapping[str, str] | None = None) -> SampleRecord:  # fmt: skip
+        """The row of one completion scored by ``rewards.score_batch`` (its parse and steps kept)."""
+        mask = reward.step_mask if len(reward.step_mask) == len(reward.steps) else ()
+        parse = reward.parse
+        return cls(
+            item_id=item_id, sample_idx=sample_idx, benchmark=benchmark, prompt=prompt,
+            generation=generation, extracted=parse.predicted if parse and parse.ok else None,
+            correct=reward.outcome >= 1.0, reason=reward.reason, group=dict(group or {}),
+            steps=tuple(s for k, s in enumerate(reward.steps) if not mask or mask[k]),
+            audit=reward.audit,
+        )  # fmt: skip

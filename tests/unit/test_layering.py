@@ -8,7 +8,7 @@ from pathlib import Path
 import stepcode
 
 PKG = Path(stepcode.__file__).parent
-SHARED = {"types", "errors", "config", "io", "metrics", "models"}
+SHARED = {"types", "errors", "config", "io", "metrics", "models", "display"}
 ALLOWED = {
     "execution": set(),
     "tasks": {"execution"},

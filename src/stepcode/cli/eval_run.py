@@ -1,89 +1,115 @@
-"""``stepcode eval run``: generate with a model through a backend, score officially, resumably."""
+"""``stepcode eval run [CONFIG.yaml]`` (also ``stepcode eval CONFIG.yaml``): generate with a model,
+score officially, resumably. The flags are shorthands for config keys (``--model`` is
+``model.path``, ``--greedy`` is ``sampling.greedy`` ...); ``--set key=value`` sets any key, and a
+bare sampling key (``--set n=2``) means ``sampling.n``."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
+import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from stepcode.cli.eval import eval_app
+from stepcode.cli import fail
+from stepcode.cli.eval import eval_app, print_notes, settings_line
+from stepcode.display import printable
 
 console = Console(stderr=True)
 out_console = Console()
 
-ALIASES = {"reval": ("reval-coverage", "reval-state", "reval-path", "reval-output")}
+
+def flag_overrides(**flags: object) -> list[str]:
+    """``--model m --greedy ...`` as config overrides (``model.path="m"``, ``sampling.greedy=true``)."""
+    keys = {"model": "model.path", "backend": "model.backend", "base_url": "model.base_url",
+            "concurrency": "model.concurrency", "batch_size": "model.batch_size",
+            "limit": "limit", "chunk_size": "chunk_size", "prompt_style": "prompt_style",
+            "prompts": "prompts", "out": "out"}  # fmt: skip
+    sets = [f"{keys[k]}={json.dumps(str(v) if isinstance(v, Path) else v)}"
+            for k, v in flags.items() if k in keys and v is not None]  # fmt: skip
+    if flags.get("benchmarks"):
+        names = [n.strip() for n in str(flags["benchmarks"]).split(",") if n.strip()]
+        sets.append(f"benchmarks={json.dumps(names)}")
+    if flags.get("greedy"):
+        sets.append("sampling.greedy=true")
+    if flags.get("strict"):
+        sets.append("score_mode=strict")
+    for kind, specs in (("data", flags.get("data") or []), ("harness", flags.get("harness") or [])):
+        for spec in specs:  # type: ignore[union-attr]
+            name, sep, path = str(spec).partition("=")
+            if not sep or not name.strip():
+                raise fail(f"--{kind} {spec!r}: expected NAME=PATH, e.g. cruxeval-o=cruxeval.jsonl")
+            sets.append(f"{kind}.{name.strip()}={json.dumps(path.strip())}")
+    return sets
 
 
-def parse_sets(pairs: list[str]) -> dict[str, object]:
-    """``key=value`` overrides; values parsed as YAML scalars/lists (``stop=[a, b]``, ``n=1``)."""
-    import yaml
+def set_overrides(pairs: list[str]) -> list[str]:
+    """``--set key=value``; a bare sampling key (``n=2``, ``temperature=0.8``) is ``sampling.<key>``."""
+    from stepcode.eval.config import SAMPLING_KEYS
 
-    from stepcode.errors import ConfigError
-
-    out: dict[str, object] = {}
+    out = []
     for p in pairs:
         key, sep, value = p.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"--set {p!r}: expected key=value, e.g. --set temperature=0.8")
-        out[key.strip()] = yaml.safe_load(value)
+            raise fail(f"--set {p!r}: expected key=value, e.g. --set sampling.temperature=0.8")
+        key = key.strip()
+        out.append(f"sampling.{key}={value}" if key in SAMPLING_KEYS else f"{key}={value}")
     return out
-
-
-def expand_names(spec: str) -> list[str]:
-    names: list[str] = []
-    for n in (s.strip() for s in spec.split(",")):
-        if n:
-            names.extend(ALIASES.get(n, (n,)))
-    return names
 
 
 @eval_app.command("run")
 def run(
-    model: str = typer.Option(..., "--model", help="local dir / hub id (hf, vllm) or served name"),
-    backend: str = typer.Option("hf", "--backend", help="hf | vllm | openai"),
-    benchmarks: str = typer.Option(
-        "cruxeval-o,cruxeval-i",
+    config: Path | None = typer.Argument(None, help="eval config YAML (configs/eval/*.yaml)"),
+    sets: list[str] = typer.Option([], "--set", help="config override key=value (repeatable)"),
+    out: Path | None = typer.Option(None, "--out", help="output directory (rerun to resume)"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="print the resolved config only"),
+    model: str | None = typer.Option(
+        None, "--model", help="model.path: local dir / hub id / served name"
+    ),  # fmt: skip
+    backend: str | None = typer.Option(None, "--backend", help="model.backend: hf | vllm | openai"),
+    benchmarks: str | None = typer.Option(
+        None,
         "--benchmarks",
         help="comma list: cruxeval-o,cruxeval-i,lcb,reval,"
         "cruxeval-o-aligned,cruxeval-i-aligned (and -cot variants)",
-    ),
-    out: Path = typer.Option(..., "--out", help="output directory (rerun the same to resume)"),
+    ),  # fmt: skip
     limit: int | None = typer.Option(None, "--limit", help="first N items per benchmark"),
-    sets: list[str] = typer.Option([], "--set", help="generation override key=value (repeatable)"),
     greedy: bool = typer.Option(False, "--greedy", help="greedy pass@1: n=1, temperature=0"),
     data: list[str] = typer.Option([], "--data", help="BENCH=PATH local data file (repeatable)"),
+    prompts: str | None = typer.Option(None, "--prompts", help="stepcode | official"),
+    harness: list[str] = typer.Option(
+        [], "--harness", help="FAMILY=PATH your copy of the official harness (cruxeval, lcb)"
+    ),
     base_url: str | None = typer.Option(None, "--base-url", help="openai backend: server URL"),
-    concurrency: int = typer.Option(8, "--concurrency", help="openai backend: parallel requests"),
-    batch_size: int = typer.Option(16, "--batch-size", help="hf backend: generation batch size"),
-    chunk_size: int = typer.Option(32, "--chunk-size", help="items per generate call / save"),
+    concurrency: int | None = typer.Option(None, "--concurrency", help="openai: parallel requests"),
+    batch_size: int | None = typer.Option(None, "--batch-size", help="hf: generation batch size"),
+    chunk_size: int | None = typer.Option(
+        None, "--chunk-size", help="items per generate call / save"
+    ),  # fmt: skip
     strict: bool = typer.Option(False, "--strict", help="count anti-copy skips as failures"),
     prompt_style: str | None = typer.Option(
         None, "--prompt-style", help="raw | chat (default: the benchmark's official style)"
     ),
 ) -> None:
-    """Evaluate MODEL on benchmarks with the official settings; writes OUT/summary.json."""
-    from stepcode.cli import fail
-    from stepcode.errors import ConfigError, StepcodeError
-    from stepcode.eval.harness import EvalConfig, evaluate, resolve_benchmark
-    from stepcode.rollout.engines import make_engine
+    """Evaluate a model on benchmarks with the official settings; writes OUT/summary.json."""
+    from stepcode.config import config_to_dict, load_config
+    from stepcode.errors import StepcodeError
+    from stepcode.eval.config import EvalConfig
+    from stepcode.eval.harness import run_eval
 
+    flags = flag_overrides(model=model, backend=backend, benchmarks=benchmarks, limit=limit,
+                           greedy=greedy, data=data, prompts=prompts, harness=harness,
+                           base_url=base_url, concurrency=concurrency, batch_size=batch_size,
+                           chunk_size=chunk_size, strict=strict, prompt_style=prompt_style, out=out)  # fmt: skip
     try:
-        paths = dict(_split_data(d) for d in data)
-        cfg = EvalConfig(limit=limit, greedy=greedy, overrides=parse_sets(sets), data=paths,
-                         chunk_size=chunk_size, score_mode="strict" if strict else "official")  # fmt: skip
-        if prompt_style not in (None, "raw", "chat"):
-            raise ConfigError(f"--prompt-style {prompt_style!r}: choose raw or chat")
-        opts = {"prompt_style": prompt_style} if prompt_style else {}
-        benches = [resolve_benchmark(n, **opts) for n in expand_names(benchmarks)]
-        if backend == "openai":
-            engine = make_engine("openai", model, base_url=base_url, concurrency=concurrency)
-        elif backend == "hf":
-            engine = make_engine("hf", model, batch_size=batch_size)
-        else:
-            engine = make_engine(backend, model)
+        cfg = load_config(EvalConfig, config, [*flags, *set_overrides(sets)])
+        if dry_run:
+            out_console.print(escape(yaml.safe_dump(config_to_dict(cfg), sort_keys=False)))
+            return
         with _progress() as prog:
             tasks: dict[str, int] = {}
 
@@ -92,19 +118,10 @@ def run(
                     tasks[name] = prog.add_task(name, total=total)
                 prog.update(tasks[name], completed=done, total=total)
 
-            report = evaluate(engine, benches, cfg, out, progress=on_progress, model_name=model)
+            report = run_eval(cfg, progress=on_progress)
     except StepcodeError as e:
         raise fail(str(e)) from None
     _print_table(report)
-
-
-def _split_data(spec: str) -> tuple[str, str]:
-    from stepcode.errors import ConfigError
-
-    name, sep, path = spec.partition("=")
-    if not sep:
-        raise ConfigError(f"--data {spec!r}: expected BENCH=PATH, e.g. cruxeval-o=cruxeval.jsonl")
-    return name.strip(), path.strip()
 
 
 def _progress() -> Progress:
@@ -115,14 +132,11 @@ def _progress() -> Progress:
 def _print_table(report: object) -> None:
     table = Table("benchmark", "metric", "value", "settings", title="stepcode eval run")
     for r in report.results:  # type: ignore[attr-defined]
-        s = r.settings
-        desc = f"n={s['n']} T={s['temperature']} top_p={s['top_p']} max={s['max_tokens']}"
-        if s.get("greedy"):
-            desc += " (greedy)"
-        if s.get("prompt_style") == "chat":
-            desc += " chat"
         for i, (k, v) in enumerate(r.summary.items()):
-            table.add_row(r.name if i == 0 else "", k,
-                          f"{v:.2f}" if isinstance(v, float) else str(v), desc if i == 0 else "")  # fmt: skip
+            table.add_row(r.name if i == 0 else "", escape(k),
+                          f"{v:.2f}" if isinstance(v, float) else escape(str(v)),
+                          escape(printable(settings_line(r.settings))) if i == 0 else "")  # fmt: skip
     out_console.print(table)
-    out_console.print(f"summary: {Path(report.out_dir) / 'summary.json'}")  # type: ignore[attr-defined]
+    for r in report.results:  # type: ignore[attr-defined]
+        print_notes(out_console, (), r.official_only)
+    out_console.print(f"summary: {escape(str(Path(report.out_dir) / 'summary.json'))}")  # type: ignore[attr-defined]

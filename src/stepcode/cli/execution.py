@@ -16,6 +16,16 @@ from stepcode.errors import ConfigError
 from stepcode.types import Limits
 
 console = Console()
+_DEFAULT_LIMITS = Limits()
+
+
+def _shown(text: object, limit: int | None = None) -> str:
+    """Program-made text for the terminal: control characters escaped, never rich markup."""
+    from rich.markup import escape
+
+    from stepcode.display import printable
+
+    return escape(printable(text, limit))
 
 
 def _read_program(path: Path) -> str:
@@ -46,6 +56,11 @@ def trace(
     anchors: str | None = typer.Option(None, "--anchors", help="none | every | first_k[:N]"),
     timeout: float = typer.Option(3.0, "--timeout", help="wall-clock limit in seconds"),
     memory_mb: int = typer.Option(512, "--memory-mb", help="address-space cap"),
+    max_steps: int = typer.Option(
+        _DEFAULT_LIMITS.max_trace_steps,
+        "--max-steps",
+        help="states recorded before the trace is cut",
+    ),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
     """Run PROGRAM in the sandbox under the line tracer (and its anchors with --anchors)."""
@@ -58,13 +73,15 @@ def trace(
         except SyntaxError as e:
             raise fail(f"--call {call!r} is not an expression: {e.msg}") from None
     policy = _parse_policy(anchors)
-    limits = Limits(timeout_s=timeout, memory_mb=memory_mb)
+    if timeout <= 0 or memory_mb <= 0 or max_steps <= 0:
+        raise fail("--timeout, --memory-mb and --max-steps must be positive")
+    limits = Limits(timeout_s=timeout, memory_mb=memory_mb, max_trace_steps=max_steps)
     tr = trace_program(code, call, limits)
     hits = []
     if policy is not None:
         try:
             inst = instrument(code, policy)
-        except SyntaxError:
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             inst = None
         if inst is not None:
             run = run_instrumented(inst, call, limits)
@@ -78,6 +95,9 @@ def trace(
         "coverage": sorted(coverage(tr)),
         "next": {str(k): sorted(v) for k, v in sorted(next_lines(tr).items())},
         "truncated": tr.truncated,
+        "cut": _cut_reason(tr, max_steps),
+        "max_steps": max_steps,
+        "integrity": tr.result.integrity,
         "duration_s": round(tr.result.duration_s, 6),
     }
     if as_json:
@@ -86,27 +106,51 @@ def trace(
     _render_trace(code, tr, out)
 
 
-def _render_trace(code: str, tr, out: dict) -> None:
-    from rich.markup import escape  # program text and values are never rich markup
+def _cut_reason(tr, max_steps: int) -> str | None:
+    """Why the trace is a prefix of the run (None: it is whole)."""
+    if not tr.truncated:
+        return None
+    status = tr.status.value
+    if status == "timeout":
+        return "the run hit its time limit (--timeout)"
+    if status == "output_limit":
+        return "the run hit its output cap"
+    if len(tr.events) >= max_steps:
+        return f"the step bound: {max_steps} states (--max-steps)"
+    if not tr.events and status == "crash":
+        return "the run ended before its trace came back"
+    return "the trace's size bound (too much state to record)"
 
+
+def _render_trace(code: str, tr, out: dict) -> None:
     status_style = "green" if out["status"] == "ok" else "red"
-    ret = escape(str(out["return_value"]))
-    console.print(f"status [{status_style}]{out['status']}[/]  return {ret}")
+    console.print(
+        f"status [{status_style}]{out['status']}[/]  return {_shown(out['return_value'])}"
+    )
     if out["error"]:
-        console.print(f"[red]{escape(out['error'])}[/]")
+        console.print(f"[red]{_shown(out['error'])}[/]")
+    if out["integrity"] != "ok":
+        console.print(
+            f"[red]integrity: {_shown(out['integrity'])}[/] (the program tampered with the "
+            "tracer: this trace is not ground truth)"
+        )
+    if tr.result.stdout:
+        console.print("stdout:")
+        console.print(_shown(tr.result.stdout, 2000))
     covered = set(out["coverage"])
     table = Table("line", "", "source", "next", title="coverage")
     for i, text in enumerate(code.splitlines(), 1):
         mark = "[green]●[/]" if i in covered else "[dim]○[/]"
         nxt = ",".join(map(str, out["next"].get(str(i), [])))
-        table.add_row(str(i), mark, escape(text), nxt)
+        table.add_row(str(i), mark, _shown(text), nxt)
     console.print(table)
     _render_states(tr)
     if out["anchors"]:
         console.print("anchors:")
         for a in out["anchors"]:
-            console.print(f"  {escape(a['name'])}: {escape(a['value'])}")
-    console.print(f"{len(tr.events)} states, truncated={out['truncated']}, {out['duration_s']} s")
+            console.print(f"  {_shown(a['name'])}: {_shown(a['value'], 200)}")
+    cut = f"  [yellow]trace cut by {out['cut']}[/]" if out["cut"] else ""
+    console.print(f"{len(tr.events)} states, {out['duration_s']} s{cut}")
 
 
 _MAX_ROWS = 200
@@ -114,15 +158,13 @@ _MAX_ROWS = 200
 
 def _render_states(tr) -> None:
     """The merged REval states: line, frame, locals before the line, return / exception."""
-    from rich.markup import escape
-
     table = Table("#", "line", "func", "locals (before the line)", "return / raise", title="states")
     for i, e in enumerate(tr.events[:_MAX_ROWS]):
         shown = ", ".join(f"{k}={v.repr}" for k, v in e.locals.items())
         if len(shown) > 100:
             shown = shown[:97] + "..."
         exit_ = f"raise {e.exception}" if e.exception else (e.return_value or "")
-        table.add_row(str(i), str(e.line), escape(e.func), escape(shown), escape(exit_))
+        table.add_row(str(i), str(e.line), _shown(e.func), _shown(shown), _shown(exit_, 100))
     console.print(table)
     if len(tr.events) > _MAX_ROWS:
         console.print(f"[dim]... {len(tr.events) - _MAX_ROWS} more states (use --json)[/]")
@@ -171,7 +213,9 @@ def doctor() -> None:
         table.add_row(f"sandbox: {layer}", "[green]active[/]" if on else "[red]off[/]")
     console.print(table)
     for note in report.notes:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]note:[/] {_shown(note)}")
+    if report.exposed:
+        console.print("programs see (read-only): " + _shown(", ".join(report.exposed)))
 
 
 def _gpu_line() -> str:

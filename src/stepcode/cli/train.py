@@ -83,13 +83,22 @@ def train(
 
 @config_app.command("show")
 def show(
-    kind: str = typer.Argument(..., help="train"),
+    kind: str = typer.Argument(..., help="train | eval | data"),
     config: Path | None = typer.Argument(None, help="YAML file"),
     overrides: list[str] = typer.Option([], "--set", help="key.sub=value override"),
 ) -> None:
     """Print the resolved config (defaults + file + overrides)."""
     from stepcode.cli import fail
+    from stepcode.data.config import DataBuildConfig
+    from stepcode.errors import ConfigError
+    from stepcode.eval.config import EvalConfig
+    from stepcode.rl.config import TrainConfig
 
-    if kind != "train":
-        raise fail(f"unknown config kind {kind!r}: use train")
-    console.print(yaml.safe_dump(config_to_dict(_load(config, overrides, None)), sort_keys=False))
+    kinds = {"train": TrainConfig, "eval": EvalConfig, "data": DataBuildConfig}
+    if kind not in kinds:
+        raise fail(f"unknown config kind {kind!r}: use {', '.join(kinds)}")
+    try:
+        cfg = load_config(kinds[kind], config, overrides)
+    except ConfigError as e:
+        raise fail(str(e)) from None
+    console.print(yaml.safe_dump(config_to_dict(cfg), sort_keys=False))

@@ -36,7 +36,7 @@ from stepcode.data.filters import (
 from stepcode.data.inputs import candidate_inputs
 from stepcode.data.sources import check_source, load_source
 from stepcode.data.synth import synthesize_programs, verify_programs
-from stepcode.execution import trace_batch
+from stepcode.execution import tamper_reason, trace_batch
 from stepcode.io import read_jsonl, write_json, write_jsonl
 from stepcode.tasks import make_tasks_batch
 from stepcode.types import AnchorPolicy, ExecStatus, Limits, Program, Task, TaskKind, Trace, to_dict
@@ -304,6 +304,9 @@ def _timeless(t: Trace) -> Trace:
 
 
 def _trace_ok(p: Program, t: Trace, cfg: DataBuildConfig) -> str:
+    tampered = tamper_reason(t.result)
+    if tampered is not None:  # its trace is not ground truth
+        return tampered
     if t.status is not ExecStatus.OK or t.return_value != p.output:
         return "trace_mismatch"
     if t.truncated or len(t.events) > cfg.filters.max_trace_steps:
@@ -346,6 +349,7 @@ def make_program_tasks(
     for start in range(0, len(pairs), cfg.chunk):
         progress("tasks", start, len(pairs))
         chunk = pairs[start : start + cfg.chunk]
+        tampered: dict[int, str] = {}
         per = make_tasks_batch(
             [p for p, _ in chunk],
             kinds,
@@ -354,9 +358,12 @@ def make_program_tasks(
             limits=_limits(cfg),
             template=cfg.split.template,
             traces=[t for _, t in chunk],  # white-box questions reuse the traces of this build
+            dropped=tampered,
         )
-        for (p, t), tasks in zip(chunk, per, strict=True):
-            if any(len(x.reference.anchors) > cap for x in tasks):
+        for k, ((p, t), tasks) in enumerate(zip(chunk, per, strict=True)):
+            if k in tampered:
+                st.drop(tampered[k])
+            elif any(len(x.reference.anchors) > cap for x in tasks):
                 st.drop("too_many_anchors")
             elif any(x.kind in _ALIGNED and not x.reference.anchors for x in tasks):
                 st.drop("no_anchors")

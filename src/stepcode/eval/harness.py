@@ -1,19 +1,22 @@
 """Run benchmarks against a generation ``Engine``: resumable generation, official scoring, summaries.
 
-``evaluate(engine, benchmarks, cfg, out_dir)`` does, per benchmark ``B``:
+``run_eval(cfg)`` builds the engine and the benchmarks an ``EvalConfig`` names and calls
+``evaluate(engine, benchmarks, cfg, out_dir)``, which does, per benchmark ``B``:
 
 1. load items (``cfg.data`` path or the benchmark's default source; ``cfg.limit`` first items);
 2. settings = ``B.default_params`` (the official n / temperature / top_p / max_tokens / stop), then
-   ``cfg.overrides``, then ``cfg.greedy`` (n=1, temperature 0) — recorded in the summary;
+   ``cfg.sampling`` overrides, then ``cfg.sampling.greedy`` (n=1, temperature 0), plus the prompt
+   set used (``B.prompt_info``) — recorded in the summary;
 3. generation into ``OUT/B/generations.jsonl``: one line per sample, appended and fsynced after each
    chunk of ``cfg.chunk_size`` items. On a rerun the file is read back (a torn last line from a
    kill -9 is ignored), and only the missing ``(item, sample)`` pairs are generated;
-4. scoring with ``B.score`` (official or strict mode), ``OUT/B/samples.jsonl`` (prompt, generation,
-   extracted answer, verdict, reason) and ``OUT/B/summary.json``; ``OUT/summary.json`` for all.
+4. scoring with ``B.score`` (official or strict mode), ``OUT/B/samples.jsonl`` (one
+   ``SampleRecord`` per sample, through ``eval.records``) and ``OUT/B/summary.json``;
+   ``OUT/summary.json`` for all, and ``OUT/report.html`` with its plots (``eval.report``).
 
-The resume key is ``(item_id, sample_idx)``; generations produced under different settings are NOT
-detected (the settings are stored in ``OUT/B/settings.json`` and a mismatch is a ``ConfigError``).
-Not done here: the HTML report (``stepcode.eval.report``, called when present), printing.
+The resume key is ``(item_id, sample_idx)``. The settings are stored in ``OUT/B/settings.json``: a
+rerun that asks for other settings (sampling, prompt set, prompt style) is refused with a
+``ConfigError`` instead of mixing generations. Not done here: printing.
 """
 
 from __future__ import annotations
@@ -22,14 +25,19 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from stepcode.errors import ConfigError, DataError
+from stepcode.eval.benchmarks.assert_scoring import official_only
 from stepcode.eval.benchmarks.base import Benchmark, EvalItem
-from stepcode.io import append_jsonl, write_json, write_jsonl
-from stepcode.rollout.engines import Engine, GenerationParams
+from stepcode.eval.config import EvalConfig
+from stepcode.eval.records import sample_records, write_scored
+from stepcode.io import append_jsonl, read_jsonl, write_json
+from stepcode.rollout.engines import Engine
+from stepcode.rollout.params import SamplingParams
+from stepcode.types import SampleRecord
 
 log = logging.getLogger(__name__)
 
@@ -38,35 +46,9 @@ ProgressFn = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True, kw_only=True)
-class EvalConfig:
-    """How ``evaluate`` runs."""
-
-    limit: int | None = None
-    """first N items of each benchmark (None = all)"""
-    greedy: bool = False
-    """greedy pass@1 (n=1, temperature 0) instead of the official sampling settings"""
-    overrides: Mapping[str, Any] = field(default_factory=dict)
-    """generation settings over the benchmark defaults (n, temperature, top_p, max_tokens, stop, seed)"""
-    data: Mapping[str, str] = field(default_factory=dict)
-    """benchmark name -> local data path (default: the benchmark's own source)"""
-    chunk_size: int = 32
-    """items per engine call; generations are persisted after each chunk"""
-    score_mode: str = "official"
-    """official | strict (strict counts anti-copy-skipped generations as failures)"""
-
-    def __post_init__(self) -> None:
-        if self.limit is not None and self.limit < 1:
-            raise ConfigError(f"limit={self.limit}: must be >= 1 (or unset for all items)")
-        if self.chunk_size < 1:
-            raise ConfigError(f"chunk_size={self.chunk_size}: must be >= 1")
-        if self.score_mode not in ("official", "strict"):
-            raise ConfigError(f"score_mode={self.score_mode!r}: choose official or strict")
-
-
-@dataclass(frozen=True, kw_only=True)
 class BenchmarkResult:
     name: str
-    summary: Mapping[str, float]
+    summary: Mapping[str, Any]
     settings: Mapping[str, Any]
     """the generation settings that produced the numbers"""
     n_items: int
@@ -74,6 +56,8 @@ class BenchmarkResult:
     """samples generated in this run (the rest came from a previous run)"""
     out_dir: str
     notes: tuple[str, ...] = ()
+    official_only: tuple[SampleRecord, ...] = ()
+    """samples that pass the official check only as code (``assert_scoring.official_only``)"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,31 +74,35 @@ def resolve_benchmark(name: str, **opts: Any) -> Benchmark:
     return get_benchmark(name, **opts)
 
 
-def settings_for(bench: Benchmark, cfg: EvalConfig) -> GenerationParams:
+def benchmarks_for(cfg: EvalConfig) -> list[Benchmark]:
+    """The benchmarks ``cfg`` names (aliases expanded), built with the config's prompt options."""
+    from stepcode.eval.benchmarks import expand_names, get_benchmark
+
+    names = expand_names(cfg.benchmarks)
+    if not names:
+        raise ConfigError("benchmarks: name at least one (e.g. [cruxeval-o, cruxeval-i])")
+    return [get_benchmark(n, **cfg.benchmark_options(n)) for n in names]
+
+
+def settings_for(bench: Benchmark, cfg: EvalConfig) -> SamplingParams:
     """Official defaults, then overrides, then greedy."""
     values = dict(bench.default_params)
-    values.update(cfg.overrides)
-    params = GenerationParams.from_mapping(values)
-    return params.greedy() if cfg.greedy else params
+    values.update(cfg.sampling.values())
+    params = SamplingParams.from_mapping(values)
+    return params.greedy() if cfg.sampling.greedy else params
 
 
-def read_generations(path: Path) -> dict[tuple[str, int], dict[str, Any]]:
-    """Records already on disk by ``(item_id, sample_idx)``; a torn last line is dropped."""
+def read_run_generations(path: Path) -> dict[tuple[str, int], dict[str, Any]]:
+    """``generations.jsonl`` records by ``(item_id, sample_idx)``; a torn last line is dropped
+    (the append-only log of a killed run)."""
     done: dict[tuple[str, int], dict[str, Any]] = {}
     if not path.exists():
         return done
-    lines = path.read_text(encoding="utf-8").split("\n")
-    for i, line in enumerate(lines):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError:
-            if i >= len(lines) - 2:  # torn tail of a killed run
-                log.warning("%s: dropping a torn last line (%d chars)", path, len(line))
-                continue
-            raise DataError(f"{path}:{i + 1}: not JSON; delete the file to regenerate") from None
-        done[(rec["item_id"], int(rec["sample_idx"]))] = rec
+    for i, rec in enumerate(read_jsonl(path), 1):
+        key = (rec.get("item_id"), rec.get("sample_idx"))
+        if not isinstance(key[0], str) or not isinstance(key[1], int) or "generation" not in rec:
+            raise DataError(f"{path}: record {i} is not a generation record; delete the file to regenerate")  # fmt: skip
+        done[key] = rec  # type: ignore[index]
     return done
 
 
@@ -131,8 +119,10 @@ def _check_settings(bench_dir: Path, settings: dict[str, Any]) -> None:
     if path.exists():
         old = json.loads(path.read_text(encoding="utf-8"))
         if old != settings:
+            diff = sorted(k for k in {*old, *settings} if old.get(k) != settings.get(k))
+            what = "; ".join(f"{k}: {old.get(k)!r} there, {settings.get(k)!r} now" for k in diff)
             raise ConfigError(
-                f"{bench_dir} holds generations made with {old}, this run asks for {settings}: "
+                f"{bench_dir} holds generations made with other settings ({what}): "
                 "use another --out directory (or delete that one)"
             )
     else:
@@ -143,7 +133,7 @@ def generate_missing(
     engine: Engine,
     bench: Benchmark,
     items: Sequence[EvalItem],
-    params: GenerationParams,
+    params: SamplingParams,
     path: Path,
     *,
     chunk_size: int = 32,
@@ -151,7 +141,7 @@ def generate_missing(
 ) -> tuple[dict[tuple[str, int], dict[str, Any]], int]:
     """Generate every ``(item, sample)`` not already in ``path``; returns (all records, new count)."""
     _repair_tail(path)
-    done = read_generations(path)
+    done = read_run_generations(path)
     total = len(items) * params.n
     todo: dict[int, list[EvalItem]] = {}  # missing count -> items
     for it in items:
@@ -162,7 +152,7 @@ def generate_missing(
     if progress:
         progress(bench.name, total - sum(k * len(v) for k, v in todo.items()), total)
     for k, group in todo.items():
-        sub = GenerationParams(**{**asdict(params), "n": k})
+        sub = SamplingParams(**{**asdict(params), "n": k})
         for start in range(0, len(group), chunk_size):
             chunk = group[start : start + chunk_size]
             prompts = [bench.prompt(it) for it in chunk]
@@ -195,8 +185,9 @@ def run_benchmark(
     bench_dir.mkdir(parents=True, exist_ok=True)
     items = bench.load(cfg.data.get(bench.name), cfg.limit)
     params = settings_for(bench, cfg)
-    settings = {**asdict(params), "stop": list(params.stop), "greedy": cfg.greedy,
-                "prompt_style": getattr(bench, "prompt_style", "raw")}  # fmt: skip
+    prompts = getattr(bench, "prompt_info", None) or {"prompts": "benchmark's own"}
+    settings = {**asdict(params), "stop": list(params.stop), "greedy": cfg.sampling.greedy,
+                "prompt_style": getattr(bench, "prompt_style", "raw"), **prompts}  # fmt: skip
     _check_settings(bench_dir, settings)
     recs, n_new = generate_missing(
         engine, bench, items, params, bench_dir / "generations.jsonl",
@@ -204,62 +195,79 @@ def run_benchmark(
     )  # fmt: skip
     gens = {it.item_id: [recs[(it.item_id, s)]["generation"] for s in range(params.n)]
             for it in items}  # fmt: skip
-    report = bench.score(items, gens, mode=cfg.score_mode)  # type: ignore[arg-type]
-    rows = []
-    for s in report.samples:
-        rec = recs.get((s.item_id, s.sample_idx), {})
-        verdict = "skipped" if s.skipped else ("correct" if s.correct else "wrong")
-        rows.append({"item_id": s.item_id, "sample_idx": s.sample_idx,
-                     "prompt": rec.get("prompt"), "generation": s.generation,
-                     "extracted": s.extracted, "verdict": verdict, "reason": s.reason,
-                     "finish_reason": rec.get("finish_reason")})  # fmt: skip
-    write_jsonl(bench_dir / "samples.jsonl", rows)
-    result = BenchmarkResult(
+    report = bench.score(items, gens, mode=cfg.score_mode)
+    prompt_of = {k: r.get("prompt") for k, r in recs.items()}
+    extra = {"n_items": len(items), "settings": settings}
+    write_scored(bench_dir, report, sample_records(report, items, prompt_of), extra)
+    return BenchmarkResult(
         name=bench.name, summary=dict(report.summary), settings=settings, n_items=len(items),
         n_generated=n_new, out_dir=str(bench_dir), notes=tuple(report.notes),
+        official_only=tuple(official_only(report.samples)),
     )  # fmt: skip
-    write_json(bench_dir / "summary.json", _result_json(result, cfg))
-    return result
-
-
-def _result_json(r: BenchmarkResult, cfg: EvalConfig) -> dict[str, Any]:
-    return {"benchmark": r.name, "score_mode": cfg.score_mode, "n_items": r.n_items,
-            "settings": dict(r.settings), **dict(r.summary), "notes": list(r.notes)}  # fmt: skip
 
 
 def evaluate(
     engine: Engine,
     benchmarks: Sequence[str | Benchmark],
-    cfg: EvalConfig = EvalConfig(),
-    out_dir: str | Path = "eval_out",
+    cfg: EvalConfig | None = None,
+    out_dir: str | Path | None = None,
     *,
     progress: ProgressFn | None = None,
     model_name: str | None = None,
 ) -> EvalReport:
-    """Run every benchmark; writes ``OUT/summary.json`` and (when available) the HTML report."""
-    out = Path(out_dir)
+    """Run every benchmark; writes ``OUT/summary.json`` and ``OUT/report.html`` (``out_dir``
+    defaults to ``cfg.out``)."""
+    cfg = cfg or EvalConfig()
+    out = Path(out_dir if out_dir is not None else cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    benches = [resolve_benchmark(b) if isinstance(b, str) else b for b in benchmarks]
+    benches = [resolve_benchmark(b, **cfg.benchmark_options(b)) if isinstance(b, str) else b
+               for b in benchmarks]  # fmt: skip
     t0 = time.perf_counter()
     results = tuple(run_benchmark(engine, b, cfg, out, progress) for b in benches)
     report = EvalReport(results=results, out_dir=str(out), wall_s=time.perf_counter() - t0)
     write_json(out / "summary.json", {
         "model": model_name, "score_mode": cfg.score_mode, "wall_s": round(report.wall_s, 3),
-        "benchmarks": {r.name: _result_json(r, cfg) for r in results},
+        "benchmarks": {r.name: _read_summary(Path(r.out_dir)) for r in results},
     })  # fmt: skip
     _write_html_report(out)
     return report
 
 
+def run_eval(cfg: EvalConfig, *, progress: ProgressFn | None = None) -> EvalReport:
+    """``stepcode eval CONFIG.yaml``: build the config's engine and benchmarks, evaluate into
+    ``cfg.out`` (which also gets the resolved ``config.yaml``)."""
+    from stepcode.config import dump_config
+    from stepcode.rollout.engines import make_engine
+
+    if not cfg.model.path:
+        raise ConfigError(
+            "model.path: which model to evaluate (a local dir, hub id or served name)"
+        )
+    benches = benchmarks_for(cfg)  # config errors before any model loads
+    m = cfg.model
+    if m.backend == "openai":
+        engine = make_engine("openai", m.path, base_url=m.base_url, concurrency=m.concurrency)
+    elif m.backend == "hf":
+        engine = make_engine("hf", m.path, batch_size=m.batch_size)
+    else:
+        engine = make_engine(m.backend, m.path)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    dump_config(cfg, out / "config.yaml")
+    return evaluate(engine, benches, cfg, out, progress=progress, model_name=m.path)
+
+
+def _read_summary(bench_dir: Path) -> dict[str, Any]:
+    return json.loads((bench_dir / "summary.json").read_text(encoding="utf-8"))
+
+
 def _write_html_report(out: Path) -> None:
+    from stepcode.eval.report import write_report
+
     try:
-        from stepcode.eval import report as report_mod
-    except ImportError:
-        return
-    writer = getattr(report_mod, "write_report", None)
-    if writer is None:
-        return
-    try:
-        writer(out)
-    except Exception as e:  # the report is a convenience; the numbers are already on disk
+        write_report(out)
+    except Exception as e:  # noqa: BLE001 - the report is a convenience; the numbers are on disk
         log.warning("HTML report failed: %s", e)
+
+
+__all__ = ["BenchmarkResult", "EvalConfig", "EvalReport", "evaluate", "run_eval"]

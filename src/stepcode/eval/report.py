@@ -4,9 +4,11 @@ Plots (matplotlib, Agg backend, PNGs written next to the HTML and embedded in it
 page is self-contained):
 
 * per-benchmark bars of the headline metric (``pass@1``, else ``avg_acc``/``acc``);
-* accuracy by difficulty and by program length, when sample rows carry ``difficulty`` / ``length``;
-* a step-accuracy heatmap (items x steps) for execution-aligned variants, when sample rows carry
-  ``step_correct`` (a list of booleans, one per trace step).
+* accuracy by difficulty, program length and synthesizer level, from each sample row's ``group``
+  (``stepcode.types.SampleRecord``, written by ``eval run`` and ``eval score`` alike);
+* a step-accuracy heatmap (samples x steps) for execution-aligned variants, from the rows' ``steps``;
+* per benchmark, its numbers, notes and the generations that pass only under the official harness
+  (``official_only_samples``). All text from a run is shown through ``stepcode.display.html_text``.
 
 Not done: significance tests or comparisons across models beyond side-by-side bars.
 """
@@ -14,35 +16,34 @@ Not done: significance tests or comparisons across models beyond side-by-side ba
 from __future__ import annotations
 
 import base64
-import html
 import json
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from stepcode.display import html_text
 from stepcode.errors import DataError
+from stepcode.eval.records import read_samples
 from stepcode.io import write_json
+from stepcode.types import SampleRecord
 
 log = logging.getLogger(__name__)
 HEADLINE = ("pass@1", "avg_acc", "acc", "output_acc")
+GROUPS = ("difficulty", "length", "level")
 
 
-def load_run(run_dir: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def load_run(run_dir: str | Path) -> tuple[dict[str, Any], list[SampleRecord]]:
     d = Path(run_dir)
     summary_file = d / "summary.json"
     if not summary_file.is_file():
         raise DataError(f"{d}: no summary.json (pass a directory written by `stepcode eval score`)")
-    summary = json.loads(summary_file.read_text(encoding="utf-8"))
+    try:
+        summary = json.loads(summary_file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DataError(f"{summary_file}: not JSON ({e})") from None
     samples_file = d / "samples.jsonl"
-    samples = []
-    if samples_file.is_file():
-        samples = [
-            json.loads(x)
-            for x in samples_file.read_text(encoding="utf-8").splitlines()
-            if x.strip()
-        ]
-    return summary, samples
+    return summary, read_samples(samples_file) if samples_file.is_file() else []
 
 
 def headline(summary: Mapping[str, Any]) -> tuple[str, float] | None:
@@ -81,12 +82,12 @@ def plot_bars(runs: Mapping[str, Mapping[str, Any]], path: Path) -> bool:
     return True
 
 
-def accuracy_by(samples: Sequence[Mapping[str, Any]], key: str) -> dict[str, tuple[float, int]]:
-    """Group -> (accuracy %, n) over non-skipped samples that carry ``key``."""
+def accuracy_by(samples: Sequence[SampleRecord], key: str) -> dict[str, tuple[float, int]]:
+    """Group -> (accuracy %, n) over non-skipped samples whose ``group`` has ``key``."""
     groups: dict[str, list[bool]] = {}
     for s in samples:
-        if key in s and not s.get("skipped"):
-            groups.setdefault(str(s[key]), []).append(bool(s.get("correct")))
+        if key in s.group and not s.skipped:
+            groups.setdefault(s.group[key], []).append(s.correct)
     return {
         g: (100.0 * sum(v) / len(v), len(v))
         for g, v in sorted(groups.items(), key=lambda kv: _order(kv[0]))
@@ -99,7 +100,7 @@ def _order(group: str) -> tuple[int, str]:
     return (rank.get(group, int(head) if head.isdigit() else 99), group)
 
 
-def plot_groups(runs: Mapping[str, Sequence[Mapping[str, Any]]], key: str, path: Path) -> bool:
+def plot_groups(runs: Mapping[str, Sequence[SampleRecord]], key: str, path: Path) -> bool:
     data = {name: accuracy_by(samples, key) for name, samples in runs.items()}
     data = {k: v for k, v in data.items() if v}
     if not data:
@@ -119,14 +120,8 @@ def plot_groups(runs: Mapping[str, Sequence[Mapping[str, Any]]], key: str, path:
     return True
 
 
-def plot_step_heatmap(
-    samples: Sequence[Mapping[str, Any]], path: Path, max_items: int = 60
-) -> bool:
-    rows = [
-        s["step_correct"]
-        for s in samples
-        if isinstance(s.get("step_correct"), list) and s["step_correct"]
-    ]
+def plot_step_heatmap(samples: Sequence[SampleRecord], path: Path, max_items: int = 60) -> bool:
+    rows = [s.steps for s in samples if s.steps]
     if not rows:
         return False
     import numpy as np
@@ -135,7 +130,7 @@ def plot_step_heatmap(
     width = max(len(r) for r in rows)
     grid = np.full((len(rows), width), np.nan)
     for i, r in enumerate(rows):
-        grid[i, : len(r)] = [1.0 if x else 0.0 for x in r]
+        grid[i, : len(r)] = [float(x) for x in r]
     plt = _plt()
     fig, ax = plt.subplots(figsize=(min(12, 2 + 0.3 * width), min(10, 1.5 + 0.15 * len(rows))))
     im = ax.imshow(grid, aspect="auto", cmap="RdYlGn", vmin=0, vmax=1, interpolation="nearest")
@@ -151,19 +146,34 @@ def plot_step_heatmap(
 
 def _img(path: Path) -> str:
     b64 = base64.b64encode(path.read_bytes()).decode("ascii")
-    return (
-        f'<figure><img alt="{html.escape(path.name)}" src="data:image/png;base64,{b64}"></figure>'
-    )
+    return f'<figure><img alt="{html_text(path.name)}" src="data:image/png;base64,{b64}"></figure>'
 
 
-def _table(summary: Mapping[str, Any]) -> str:
-    cells = "".join(
-        f"<tr><td>{html.escape(str(k))}</td><td>{v:.2f}</td></tr>"
-        if isinstance(v, float)
-        else f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(json.dumps(v))}</td></tr>"
-        for k, v in summary.items()
-    )
-    return f"<table>{cells}</table>"
+def _cell(v: Any) -> str:
+    return f"{v:.2f}" if isinstance(v, float) else html_text(json.dumps(v), 2000)
+
+
+_NOT_TABLED = ("notes", "official_only_samples", "settings")
+
+
+def _section(name: str, summary: Mapping[str, Any]) -> str:
+    """One benchmark: its numbers, its settings, notes, and the official-only generations."""
+    rows = "".join(f"<tr><td>{html_text(k)}</td><td>{_cell(v)}</td></tr>"
+                   for k, v in summary.items() if k not in _NOT_TABLED)  # fmt: skip
+    out = f"<h2>{html_text(name)}</h2><table>{rows}</table>"
+    if isinstance(summary.get("settings"), Mapping):
+        out += f"<p class=note>settings: {html_text(json.dumps(summary['settings']), 2000)}</p>"
+    out += "".join(f"<p class=note>{html_text(x, 2000)}</p>" for x in summary.get("notes", []))
+    flagged = summary.get("official_only_samples") or []
+    if flagged:
+        items = "".join(
+            f"<li><code>{html_text(f.get('item_id'))}#{html_text(f.get('sample_idx'))}</code>: "
+            f"<code>{html_text(f.get('extracted'), 200)}</code> ({html_text(f.get('by_value'))})</li>"
+            for f in flagged if isinstance(f, Mapping)
+        )  # fmt: skip
+        out += (f"<h3>Pass only under the official harness ({len(flagged)} listed)</h3>"
+                f"<p class=note>run as code they pass; as values they do not</p><ul>{items}</ul>")  # fmt: skip
+    return out
 
 
 def expand_runs(run_dirs: Sequence[str | Path]) -> list[Path]:
@@ -201,7 +211,7 @@ def write_report(
     figures = []
     if plot_bars(summaries, out / "scores.png"):
         figures.append(out / "scores.png")
-    for key in ("difficulty", "length"):
+    for key in GROUPS:
         if plot_groups(samples, key, out / f"accuracy_by_{key}.png"):
             figures.append(out / f"accuracy_by_{key}.png")
     for i, (name, rows) in enumerate(samples.items()):
@@ -209,11 +219,7 @@ def write_report(
         if plot_step_heatmap(rows, p):
             figures.append(p)
             log.info("step heatmap for %s", name)
-    sections = "".join(
-        f"<h2>{html.escape(n)}</h2>{_table(s)}"
-        + "".join(f"<p class=note>{html.escape(str(x))}</p>" for x in s.get("notes", []))
-        for n, s in summaries.items()
-    )
+    sections = "".join(_section(n, s) for n, s in summaries.items())
     page = (
         "<!doctype html><html><head><meta charset=utf-8><title>stepcode evaluation report</title>"
         "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}td{padding:2px 10px}"

@@ -23,19 +23,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from stepcode.errors import ConfigError
-from stepcode.rollout.engines import Engine, GenerationParams
+from stepcode.rollout.engines import Engine
+from stepcode.rollout.params import SamplingParams
 
 log = logging.getLogger(__name__)
 
 _FIELDS = ("n", "temperature", "top_p", "max_tokens", "stop", "seed")
 
 
-def params_from_request(body: dict[str, Any]) -> GenerationParams:
-    """``GenerationParams`` from an OpenAI request body (missing fields: OpenAI's defaults)."""
+def params_from_request(body: dict[str, Any]) -> SamplingParams:
+    """``SamplingParams`` from an OpenAI request body (missing fields: OpenAI's defaults)."""
     values = {k: body[k] for k in _FIELDS if body.get(k) is not None}
     values.setdefault("temperature", 1.0)
     values.setdefault("max_tokens", 16)
-    return GenerationParams.from_mapping(values)
+    return SamplingParams.from_mapping(values)
 
 
 class _Handler(BaseHTTPRequestHandler):

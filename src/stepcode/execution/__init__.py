@@ -13,7 +13,15 @@ from stepcode.execution.anchors import (
 )
 from stepcode.execution.isolation import IsolationReport, detect_isolation
 from stepcode.execution.pool import SandboxPool, get_default_pool
-from stepcode.execution.sandbox import Job, RawRun, run_batch, run_job, run_jobs, run_program
+from stepcode.execution.sandbox import (
+    Job,
+    RawRun,
+    run_batch,
+    run_job,
+    run_jobs,
+    run_program,
+    tamper_reason,
+)
 from stepcode.execution.tracer import (
     coverage,
     next_lines,
@@ -51,4 +59,5 @@ __all__ = [
     "run_job",
     "run_jobs",
     "run_program",
+    "tamper_reason",
 ]

@@ -22,12 +22,21 @@ every event. The step bound (``max_steps``) applies to the kept trace; a payload
 stops recording before the result message gets too big. Either sets ``truncated``. The module frame's
 own states are marked (``module_end``) so that a run with a call can keep only the call's states,
 as REval does (it defines the program before it starts tracing).
+
+Integrity (``Recorder.integrity``, first finding wins; ``_wire.INTEGRITY`` names them): the
+recorder notices when its hook is gone or replaced at the end (``hook_removed`` /
+``hook_replaced``), when anyone calls ``sys.settrace`` during the run (an audit hook sees it,
+``PyEval_SetTrace`` from C included: ``settrace``), when a frame's line events are switched off
+(``f_trace_lines``: ``line_tracing_off``) or its trace function removed or replaced (a frame
+that started under the recorder never reported its return: ``frame_untraced``), when code it
+did not compile runs under the program's file name (``foreign_code``) and when the program
+starts a thread, which it does not follow (``threads``). A program that edits the recorder's own
+state from inside its process can still hide what it did: see ``sandbox.py``'s limits.
 """
 
 from __future__ import annotations
 
 import sys
-import threading
 from collections.abc import Iterator
 from operator import is_ as _is
 
@@ -95,9 +104,23 @@ class Recorder:
     """``start()`` / ``stop()`` around the program; ``payload()`` gives JSON-able states."""
 
     def __init__(
-        self, filename: str, max_steps: int, max_repr: int, watch: tuple[str, ...] = ()
+        self,
+        filename: str,
+        max_steps: int,
+        max_repr: int,
+        watch: tuple[str, ...] = (),
+        codes: frozenset[int] | None = None,
     ) -> None:
+        """``codes``: ids of the code objects the harness compiled (kept alive by the caller);
+        any other code under ``filename`` is foreign. ``None``: do not check."""
         self.filename = filename
+        self.codes = codes
+        self.integrity = "ok"
+        self.cut = False  # set by the harness's soft timeout: what it breaks is not tampering
+        self._active = False
+        self._own = False  # our own settrace calls, which the audit hook must not flag
+        self._settrace_seen = False
+        self._open: dict[int, object] = {}  # frames between call and return (kept alive)
         self.max_steps = max_steps
         self.max_repr = max_repr
         self.watch = tuple(watch)
@@ -116,21 +139,67 @@ class Recorder:
 
     # -- tracing -------------------------------------------------------------------------
     def start(self) -> None:
-        threading.settrace(self._global)
-        sys.settrace(self._global)
+        import _thread  # threads run untraced: starting one marks the run
+
+        real = _thread.start_new_thread
+
+        def start_new_thread(*args, **kwargs):
+            self._flag("threads")
+            return real(*args, **kwargs)
+
+        _thread.start_new_thread = start_new_thread
+        self._settrace(self._global)
+        self._active = True
 
     def stop(self) -> None:
-        sys.settrace(None)
-        threading.settrace(None)  # type: ignore[arg-type]
+        """Stop tracing; unless the run was cut, check that the hook was ours to the end."""
+        current = sys.gettrace()
+        self._active = False
+        self._settrace(None)
+        if self.truncated or self.cut:
+            return
+        if current is None:
+            self._flag("hook_removed")
+        elif current != self._global:
+            self._flag("hook_replaced")
+        elif self._settrace_seen:
+            self._flag("settrace")  # switched off and on again: lines in between are missing
+        elif self._open:
+            self._flag("frame_untraced")
+
+    def audit(self, event: str, args: tuple) -> None:
+        """``sys.addaudithook`` target (installed by the harness for traced runs): sees every
+        ``sys.settrace`` call, ``PyEval_SetTrace`` from C included."""
+        if event == "sys.settrace" and self._active and not self._own and not self.cut:
+            self._settrace_seen = True
+
+    def _flag(self, what: str) -> None:
+        if self.integrity == "ok":
+            self.integrity = what
+
+    def _settrace(self, fn) -> None:
+        self._own = True
+        try:
+            sys.settrace(fn)
+        finally:
+            self._own = False
 
     def _global(self, frame, event, arg):
-        if frame.f_code.co_filename != self.filename or self.truncated:
+        code = frame.f_code
+        if code.co_filename != self.filename or self.truncated:
             return None
+        if self.codes is not None and id(code) not in self.codes:
+            self._flag("foreign_code")
+            return None
+        self._open[id(frame)] = frame
         return self._local
 
     def _local(self, frame, event, arg):
         if event != _LINE:
             if event == _RET:
+                self._open.pop(id(frame), None)
+                if not frame.f_trace_lines:
+                    self._flag("line_tracing_off")
                 self._on_exit(frame, 5, _RET, arg)
             elif event == _EXC:
                 self._on_exit(frame, 6, _EXC, arg)
@@ -175,7 +244,7 @@ class Recorder:
         # the bound is on the kept trace: the call's states after the module's own
         if len(self.states) - self._floor >= self.max_steps or self._chars > _PAYLOAD_CHARS:
             self.truncated = True
-            sys.settrace(None)
+            self._settrace(None)
             return False
         return True
 

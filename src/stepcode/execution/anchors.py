@@ -53,6 +53,20 @@ class Instrumented:
     anchors: tuple[AnchorSpec, ...] = ()
     policy: AnchorPolicy = AnchorPolicy()
 
+    def job(self, call: str | None, limits: Limits = Limits()) -> Job:  # noqa: B008 - frozen
+        """The sandbox job that runs the runtime rendering: hits capped by the policy, and only
+        a hit from its own anchor line counts (any other marks the run ``anchor_forged``)."""
+        capped = dataclasses.replace(
+            limits, max_anchor_hits=min(limits.max_anchor_hits, self.policy.max_hits)
+        )
+        return Job(
+            code=self.runtime_source,
+            call=call,
+            limits=capped,
+            anchors=True,
+            anchor_lines=tuple(spec.line for spec in self.anchors),
+        )
+
 
 def instrument(code: str, policy: AnchorPolicy = AnchorPolicy()) -> Instrumented:  # noqa: B008
     """Insert anchors. Raises ``SyntaxError`` only when ``code`` itself does not parse."""
@@ -68,12 +82,9 @@ def run_instrumented(
     call: str | None,
     limits: Limits = Limits(),  # noqa: B008 - frozen
 ) -> ExecutionResult:
-    """Run the runtime rendering in the sandbox; anchor hits come back in ``result.anchors``."""
-    capped = dataclasses.replace(
-        limits, max_anchor_hits=min(limits.max_anchor_hits, inst.policy.max_hits)
-    )
-    job = Job(code=inst.runtime_source, call=call, limits=capped, anchors=True)
-    return run_job(job).result
+    """Run the runtime rendering in the sandbox; anchor hits come back in ``result.anchors``
+    (``result.integrity`` says when the program forged or hid them)."""
+    return run_job(inst.job(call, limits)).result
 
 
 def _free_name(code: str) -> str:

@@ -1,30 +1,48 @@
 """Which isolation layers this host gives the sandbox, detected once, never assumed.
 
-Layers, outermost first:
-  * ``network_namespace``: workers run under ``unshare --net`` (no interfaces but a down loopback).
-  * ``readonly_fs``: in that mount namespace every mount is remounted read-only (for root too),
-    so the only writable places are the fresh tmpfs mounts below (the run's cwd lives there).
-  * ``private_tmp``: workers run in a private mount namespace with fresh tmpfs over ``/tmp``,
-    ``/var/tmp`` and ``/dev/shm``, so nothing a program writes there reaches the host.
-  * ``unprivileged_uid``: each child drops to uid/gid 65534 (nobody) when the worker is root, so it
-    cannot write the host filesystem, signal the worker or read other processes' environment.
-  * ``rlimits``: address space, CPU, file size, open files, no core dumps, no new processes
-    (always on; RLIMIT_NPROC binds only for a non-root uid, hence the uid drop).
+A probe worker (``pool.start_worker_probe``) sets up everything it can and says what it got
+(``_jail.py`` and ``_seccomp.py`` describe each layer). Layers, outermost first:
+
+  * ``network_namespace``: no interfaces but a down loopback.
+  * ``pid_namespace``: the worker is PID 1 of its own namespace; a run cannot list, signal or
+    ptrace other runs, and nothing it starts outlives it.
+  * ``ipc_namespace``: with zero SysV and message-queue limits: no IPC object outlives a run.
+  * ``filesystem_view``: a fresh root of read-only binds: the interpreter, its standard library
+    and site-packages, the shared libraries; no project checkout, home, dataset or host socket.
+  * ``readonly_fs``: nothing in that view is writable but the run's own dirs.
+  * ``private_tmp``: ``/tmp``, ``/dev/shm`` and the cwd are the run's own, sized by its limits
+    and emptied after it.
+  * ``unprivileged_uid``: each run drops to uid/gid 65534 (nobody), which also makes
+    RLIMIT_NPROC=0 bind (no fork, no threads).
+  * ``seccomp``: no ptrace or process_vm_*, no keyrings, no new namespaces (``_seccomp.py``).
+  * ``rlimits``: address space, CPU, file size, open files, no core dumps (always on).
+
+``IsolationReport.notes`` says, for each layer that is off, what that leaves open.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import shutil
-import subprocess
-import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+
+from stepcode.execution.pool import start_worker_probe, worker_argv
 
 log = logging.getLogger(__name__)
 
-CHILD = Path(__file__).with_name("_child.py")
+LAYERS = ("network_namespace", "pid_namespace", "ipc_namespace", "filesystem_view",
+          "readonly_fs", "private_tmp", "unprivileged_uid", "seccomp", "rlimits")  # fmt: skip
+OPEN_WITHOUT = {
+    "network_namespace": "programs can reach the network and the host's loopback services",
+    "pid_namespace": "a run can list the host's processes and signal other runs of the same uid",
+    "ipc_namespace": "SysV objects and message queues a run creates are visible to later runs",
+    "filesystem_view": "programs can read every host file their uid may read",
+    "readonly_fs": "programs can write wherever their uid may write",
+    "private_tmp": "/tmp and /dev/shm are the host's, shared with other runs and processes",
+    "unprivileged_uid": "runs keep the caller's uid, so RLIMIT_NPROC does not bind for root",
+    "seccomp": "ptrace, process_vm_* and the kernel keyrings are reachable",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,47 +52,29 @@ class IsolationReport:
     layers: dict[str, bool] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     worker_argv: tuple[str, ...] = ()
+    exposed: tuple[str, ...] = ()
+    """the host paths the filesystem view holds (read-only)"""
 
     @property
     def active(self) -> list[str]:
         return [name for name, on in self.layers.items() if on]
 
 
-def _unshare_prefix() -> list[str] | None:
-    exe = shutil.which("unshare")
-    if exe is None:
-        return None
-    argv = [exe, "--net", "--mount", "--propagation", "private", "--"]
-    try:
-        ok = subprocess.run([*argv, "true"], capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        ok = False
-    return argv if ok else None
+def probe_isolation(without: Sequence[str] = ()) -> IsolationReport:
+    """Start one throwaway worker (skipping ``without``, as a host refusing them would)."""
+    argv = worker_argv(without)
+    hello = start_worker_probe(argv)
+    got = hello.get("layers") if isinstance(hello.get("layers"), dict) else {}
+    layers = {name: got.get(name) is True for name in LAYERS}
+    notes = [str(n) for n in hello.get("notes", ()) if isinstance(n, str)]
+    notes += [f"{name} off: {OPEN_WITHOUT[name]}" for name, on in layers.items()
+              if not on and name in OPEN_WITHOUT]  # fmt: skip
+    exposed = tuple(p for p in hello.get("exposed", ()) if isinstance(p, str))
+    log.info("sandbox isolation: %s", layers)
+    return IsolationReport(layers=layers, notes=tuple(notes), worker_argv=argv, exposed=exposed)
 
 
 @functools.cache
 def detect_isolation() -> IsolationReport:
-    """Probe the host once per process (starts one throwaway worker)."""
-    from stepcode.execution.pool import start_worker_probe
-
-    prefix = _unshare_prefix()
-    notes: list[str] = []
-    if prefix is None:
-        notes.append("unshare unavailable or not permitted: no network/mount namespace")
-        argv = (sys.executable, "-I", "-S", str(CHILD))
-    else:
-        argv = (*prefix, sys.executable, "-I", "-S", str(CHILD), "--private-tmp")
-    hello = start_worker_probe(argv)
-    for hidden in hello.get("hidden_dirs", ()):
-        notes.append(f"{hidden} is hidden from programs except the interpreter's own files")
-    if not hello.get("drop_uid"):
-        notes.append("not root (or setuid refused): children keep the caller's uid")
-    layers = {
-        "network_namespace": prefix is not None,
-        "readonly_fs": bool(hello.get("readonly_fs")),
-        "private_tmp": bool(hello.get("private_tmp")),
-        "unprivileged_uid": bool(hello.get("drop_uid")),
-        "rlimits": True,
-    }
-    log.info("sandbox isolation: %s", layers)
-    return IsolationReport(layers=layers, notes=tuple(notes), worker_argv=tuple(argv))
+    """Probe the host once per process."""
+    return probe_isolation()

@@ -1,32 +1,37 @@
-"""Warm sandbox workers: each forks a fresh, limited child per run (see ``_child.py``).
+"""Warm sandbox workers: each forks a fresh, limited child per run (``_worker.py``).
 
-A worker is a long-lived ``python -I _child.py`` inside the OS isolation layer; forking it costs far
-less than starting an interpreter, which is what makes thousands of isolated checks per second
-possible. A worker that dies or stops answering is killed and replaced; its job comes back as a
-``crash`` result, and results always keep the order of the jobs.
+A worker is a long-lived ``python -I -S _worker.py`` that sets up its own isolation
+(``_jail.py``); forking it costs far less than starting an interpreter, which is what makes
+thousands of isolated checks per second possible. A worker that dies, stops answering or answers
+with bytes that are not a frame is killed and replaced; its job comes back as a ``crash``
+result. ``request`` never raises for anything a job did, so a batch of N jobs always returns N
+results, in order; only a pool that cannot keep any worker alive raises ``SandboxError``.
 """
 
 from __future__ import annotations
 
 import atexit
-import json
 import logging
 import os
 import queue
 import select
-import struct
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from stepcode.errors import SandboxError
+from stepcode.execution import _wire
 
 log = logging.getLogger(__name__)
 
-_HEADER = struct.Struct(">I")
+WORKER = Path(__file__).with_name("_worker.py")
+# a run may not start threads (RLIMIT_NPROC=0): numerical libraries must not try
+_ONE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 _GRACE_S = 5.0  # beyond a job's own wall limit before the worker itself is declared hung
 _EXIT_WAIT_S = 1.0  # for a worker to exit on EOF before it is killed
 
@@ -35,9 +40,20 @@ class WorkerDied(Exception):
     """The worker process exited or hung; it must be replaced."""
 
 
+def worker_argv(without: Sequence[str] = ()) -> tuple[str, ...]:
+    """The worker's command line; ``without`` (tests) skips isolation layers (``_worker.py``)."""
+    argv = (sys.executable, "-I", "-S", str(WORKER))
+    return (*argv, "--without", ",".join(without)) if without else argv
+
+
 class _Worker:
     def __init__(self, argv: Sequence[str]) -> None:
-        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8"}
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "PYTHONIOENCODING": "utf-8",
+            **_ONE_THREAD,
+        }
         try:
             self.proc = subprocess.Popen(
                 list(argv),
@@ -50,25 +66,33 @@ class _Worker:
         except OSError as e:
             raise SandboxError(f"cannot start sandbox worker: {e}") from e
         try:
-            self.hello = self._read(30.0)
+            hello = self._read(30.0)
         except WorkerDied as e:
             self.close()
             raise SandboxError(f"sandbox worker failed to start: {e}") from None
+        if type(hello) is not dict or hello.get("ready") is not True:
+            self.close()
+            why = hello.get("error") if type(hello) is dict else None
+            raise SandboxError(f"sandbox worker failed to start: {str(why or hello)[:500]}")
+        self.hello: dict[str, Any] = hello
 
-    def request(self, job: dict[str, Any], timeout_s: float) -> dict[str, Any]:
-        data = json.dumps(job).encode()
+    def request(self, job: dict[str, Any], timeout_s: float) -> object:
+        """Send one job frame; the reply's JSON value (unchecked: ``sandbox`` checks it)."""
         try:
             assert self.proc.stdin is not None
-            self.proc.stdin.write(_HEADER.pack(len(data)) + data)
+            self.proc.stdin.write(_wire.encode(job))
             self.proc.stdin.flush()
-        except (BrokenPipeError, OSError) as e:
+        except (OSError, ValueError) as e:
             raise WorkerDied(f"write failed: {e}") from None
         return self._read(timeout_s)
 
-    def _read(self, timeout_s: float) -> dict[str, Any]:
+    def _read(self, timeout_s: float) -> object:
         deadline = time.monotonic() + timeout_s
-        head = self._read_exact(_HEADER.size, deadline)
-        return json.loads(self._read_exact(_HEADER.unpack(head)[0], deadline))
+        try:
+            size = _wire.frame_length(self._read_exact(_wire.HEADER_BYTES, deadline))
+            return _wire.decode(self._read_exact(size, deadline))
+        except _wire.WireError as e:  # a worker that speaks garbage is as good as dead
+            raise WorkerDied(f"bad frame: {e}") from None
 
     def _read_exact(self, n: int, deadline: float) -> bytes:
         assert self.proc.stdout is not None
@@ -122,13 +146,11 @@ def start_worker_probe(argv: Sequence[str]) -> dict[str, Any]:
 
 
 class SandboxPool:
-    """A fixed set of warm workers; ``run`` and ``map`` are thread-safe."""
+    """A fixed set of warm workers; ``request`` and ``map_requests`` are thread-safe."""
 
-    def __init__(self, workers: int | None = None) -> None:
-        from stepcode.execution.isolation import detect_isolation
-
+    def __init__(self, workers: int | None = None, *, without: Sequence[str] = ()) -> None:
         self.size = max(1, workers or os.cpu_count() or 1)
-        self.argv = detect_isolation().worker_argv
+        self.argv = worker_argv(without)
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
         self._all: list[_Worker] = []
@@ -154,8 +176,8 @@ class SandboxPool:
             except SandboxError as e:  # the pool shrinks; request() fails loudly when empty
                 log.error("could not replace a sandbox worker: %s", e)
 
-    def request(self, job: dict[str, Any], timeout_s: float) -> dict[str, Any]:
-        """Send one job dict to an idle worker; a dead or hung worker yields a crash result."""
+    def request(self, job: dict[str, Any], timeout_s: float) -> object:
+        """Send one job frame to an idle worker; a dead or hung worker yields a crash reply."""
         if self._closed:
             raise SandboxError("sandbox pool is closed")
         while True:
@@ -167,17 +189,19 @@ class SandboxPool:
                     if not self._all:
                         raise SandboxError("sandbox pool has no live workers") from None
         try:
-            result = worker.request(job, timeout_s + _GRACE_S)
+            reply = worker.request(job, timeout_s + _GRACE_S)
         except WorkerDied as e:
             log.warning("sandbox worker died (%s); replacing it", e)
             self._replace(worker)
-            return {"status": "crash", "error": f"sandbox worker died: {e}"}
+            return _died(f"sandbox worker died: {e}")
+        except Exception as e:  # noqa: BLE001 - one job never costs the batch
+            log.exception("sandbox request failed; replacing the worker")
+            self._replace(worker)
+            return _died(f"sandbox request failed: {type(e).__name__}: {e}")
         self._idle.put(worker)
-        return result
+        return reply
 
-    def map_requests(
-        self, jobs: Sequence[dict[str, Any]], timeouts: Sequence[float]
-    ) -> list[dict[str, Any]]:
+    def map_requests(self, jobs: Sequence[dict[str, Any]], timeouts: Sequence[float]) -> list:
         return list(self._executor.map(self.request, jobs, timeouts))
 
     def close(self) -> None:
@@ -193,6 +217,10 @@ class SandboxPool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _died(error: str) -> dict[str, Any]:
+    return {**_wire.failure("crash", error), "stdout": "", "stderr": "", "duration_s": 0.0}
 
 
 _default: SandboxPool | None = None

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from stepcode.execution.sandbox import Job, RawRun, run_job, run_jobs
-from stepcode.types import Limits, Trace, TraceEvent, VarState
+from stepcode.types import ExecStatus, Limits, Trace, TraceEvent, VarState
 
 PROGRAM_FILENAME = "<program>"
 
@@ -85,8 +85,13 @@ def _to_trace(code: str, call: str | None, raw: RawRun) -> Trace:
         )
         for s in states
     )
-    # a run killed before the payload came back has lost its trace: say so
-    truncated = bool(payload.get("truncated")) or raw.trace_payload is None
+    # a run killed before the payload came back has lost its trace, and a run cut by its
+    # deadline recorded only a prefix of what it would have done: say so
+    truncated = (
+        bool(payload.get("truncated"))
+        or raw.trace_payload is None
+        or raw.result.status is ExecStatus.TIMEOUT
+    )
     return Trace(code=code, call=call, result=raw.result, events=events, truncated=truncated)
 
 

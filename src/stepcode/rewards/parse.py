@@ -8,13 +8,18 @@ Formats (``tasks.templates``)::
 
 White-box answers: ``<answer>`` holds the assert line, then one line per question in order.
 
+The predicted output (a value) and the predicted input (the values of one call) are read by
+``rewards.values`` (``parse_value`` / ``parse_call``, the one parser every judge uses): values, not
+code, bounded before anything is built. ``Parsed.predicted`` is their canonical re-serialisation.
+
 Reasons (``Parsed.reason``): ``no_answer_block``, ``no_assert``, ``unparsable_assert``,
-``not_a_call``, ``not_literal``, ``unsafe_expression``, ``no_trace_block``, ``no_input_block``,
-``bad_input_block``, ``input_mismatch`` (the answer's call differs from the ``<input>`` block),
-``too_long``, ``parser_error:<Exc>``. Trace problems do not fail the parse (the answer still
-earns its outcome): ``Parsed.trace_reason`` says ``wrong_step_count`` or ``name_mismatch``.
-``step_spans`` are the char spans of the trace lines and ``answer_span`` that of the answer block:
-the RL stage maps them to tokens.
+``not_a_call``, ``no_trace_block``, ``no_input_block``, ``bad_input_block``, ``input_mismatch``
+(the answer's call differs from the ``<input>`` block), ``too_long``, ``parser_error:<Exc>``, and
+the value parser's refusals ``not_a_value``, ``unknown_name``, ``too_deep``, ``too_large``
+(``FORMAT_OK_REASONS``: the answer is well formed, its value is not). Trace problems do not fail
+the parse (the answer still earns its outcome): ``Parsed.trace_reason`` says ``wrong_step_count``
+or ``name_mismatch``. ``step_spans`` are the char spans of the trace lines and ``answer_span``
+that of the answer block: the RL stage maps them to tokens.
 """
 
 from __future__ import annotations
@@ -22,11 +27,12 @@ from __future__ import annotations
 import ast
 import re
 
-from stepcode.rewards.safe_args import check_call
+from stepcode.rewards.values import MAX_TEXT_CHARS, parse_call_for, parse_value_for
 from stepcode.types import Parsed, Task, TaskKind
 
 MAX_COMPLETION_CHARS = 200_000
-MAX_LITERAL_CHARS = 20_000
+FORMAT_OK_REASONS = frozenset(("not_a_value", "unknown_name", "too_deep", "too_large"))
+"""a well-formed answer whose value ``rewards.values`` refuses (counts as format-ok)"""
 _ANSWER = re.compile(r"<answer>(.*?)(?:</answer>|\Z)", re.S)
 _TRACE = re.compile(r"<trace>(.*?)(?:</trace>|\Z)", re.S)
 _INPUT = re.compile(r"<input>(.*?)(?:</input>|\Z)", re.S)
@@ -137,7 +143,9 @@ def _trace(text: str) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[int, int
 
 
 def _assertion(line: str, entry: str, code: str, *, output: bool) -> tuple[str | None, str]:
-    """The literal right-hand side (output tasks) or the call's arguments (input tasks)."""
+    """The predicted value (output tasks) or the call's arguments (input tasks), re-serialised."""
+    if len(line) > MAX_TEXT_CHARS + 2 * len(entry) + 100:
+        return None, "too_long"
     try:
         node = ast.parse(line, mode="exec").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -151,8 +159,8 @@ def _assertion(line: str, entry: str, code: str, *, output: bool) -> tuple[str |
         return None, "unparsable_assert"
     left, right = test.left, test.comparators[0]
     if output:
-        text = ast.get_source_segment(line, right) or ""
-        return (text, "ok") if is_literal(text) else (None, "not_literal")
+        got = parse_value_for(code, ast.get_source_segment(line, right) or "")
+        return (got.text, "ok") if got.ok else (None, got.reason)
     if not (
         isinstance(left, ast.Call) and isinstance(left.func, ast.Name) and left.func.id == entry
     ):
@@ -160,41 +168,7 @@ def _assertion(line: str, entry: str, code: str, *, output: bool) -> tuple[str |
     return _call_args(ast.get_source_segment(line, left) or "", entry, code)
 
 
-def _call_args(call_text: str, entry: str, code: str = "") -> tuple[str | None, str]:
-    """``f(1, x=[2])`` -> ``"1, x=[2]"`` (re-serialised) when the call passes ``safe_args``."""
-    return check_call(call_text, entry, code)
-
-
-def is_literal(text: str) -> bool:
-    """True when ``text`` is a Python literal whose value prints back as a literal."""
-    if not text or len(text) > MAX_LITERAL_CHARS:
-        return False
-    try:
-        value = ast.literal_eval(text)
-        return ast.literal_eval(canonical_literal(value)) == value
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError, OverflowError):
-        return False
-
-
-def canonical_literal(value: object) -> str:
-    """The repr we put into a trusted check (sets sorted when possible, ``set()`` for empty)."""
-    if isinstance(value, set | frozenset):
-        if not value:
-            return "set()"
-        try:
-            items = sorted(value)
-        except TypeError:
-            items = list(value)
-        return "{" + ", ".join(canonical_literal(v) for v in items) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(canonical_literal(v) for v in value) + "]"
-    if isinstance(value, tuple):
-        inner = ", ".join(canonical_literal(v) for v in value)
-        return f"({inner},)" if len(value) == 1 else f"({inner})"
-    if isinstance(value, dict):
-        return (
-            "{"
-            + ", ".join(f"{canonical_literal(k)}: {canonical_literal(v)}" for k, v in value.items())
-            + "}"
-        )
-    return repr(value)
+def _call_args(call_text: str, entry: str, code: str) -> tuple[str | None, str]:
+    """``f(1, x=[2])`` -> ``"1, x=[2]"`` (re-serialised) when the call's arguments are values."""
+    got = parse_call_for(code, call_text, entry)
+    return (got.args_text, "ok") if got.ok else (None, got.reason)

@@ -5,12 +5,13 @@
   aligned form the steps are compared with the trace of the model's OWN input (many inputs are
   right), obtained by running the instrumented program on it.
 * Steps: predicted trace line ``k`` against ground-truth anchor ``k`` (by position): the name must
-  match and the value must be equal as a literal with its type (``1 != 1.0 != True``); when the
-  ground truth is not a literal (e.g. an object repr) the texts are compared, memory addresses
-  dropped (``tasks.templates.normalize_repr``). Missing lines score
+  match and the value must be the same value with its type (``rewards.values`` parses both,
+  ``rewards.equality.same_value`` compares: ``1 != 1.0 != True``); when the ground truth is not a
+  plain value (e.g. an object repr) the texts are compared, memory addresses dropped
+  (``tasks.templates.normalize_repr``). Missing lines score
   0; extra lines are not rewarded and make the audit say the steps were wrong.
 * White-box tasks: outcome = the assertion (as for output tasks); one step per question, scored by
-  ``tasks.whitebox.score_answer`` (``value; type`` with type check, source line text, YES/NO).
+  ``rewards.whitebox.score_answer`` (``value; type`` with type check, source line text, YES/NO).
 * Audit: ``unparsable`` when no answer could be read; otherwise right/wrong answer x right/wrong
   steps (steps are right when every step scores 1 and no line is extra; plain tasks count as
   right steps). ``audit_summary`` gives the share of each class.
@@ -24,7 +25,6 @@
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 from collections import Counter
 from collections.abc import Sequence
@@ -32,11 +32,18 @@ from dataclasses import dataclass
 from typing import Literal
 
 from stepcode.errors import ConfigError
-from stepcode.execution import Job, instrument
-from stepcode.rewards.parse import Parsed, parse_completion
-from stepcode.rewards.verify import CHECK_LIMITS, input_check_job, output_check_job, run_checks
-from stepcode.tasks.templates import normalize_repr
-from stepcode.tasks.whitebox import score_answer
+from stepcode.execution import instrument, run_jobs
+from stepcode.rewards.equality import same_value_repr
+from stepcode.rewards.parse import FORMAT_OK_REASONS, Parsed, parse_completion
+from stepcode.rewards.verify import (
+    CHECK_LIMITS,
+    Check,
+    input_check_job,
+    output_check_job,
+    predicted_call_job,
+    run_checks,
+)
+from stepcode.rewards.whitebox import score_answer
 from stepcode.types import AnchorHit, Reward, Task, TaskKind, Verdict
 
 AUDIT = ("right_answer_right_steps", "right_answer_wrong_steps", "wrong_answer_right_steps",
@@ -88,7 +95,7 @@ def score_batch(
     ]
 
 
-def _outcome_job(task: Task, parsed: Parsed, cfg: RewardConfig) -> Job | Verdict:
+def _outcome_job(task: Task, parsed: Parsed, cfg: RewardConfig) -> Check | Verdict:
     if parsed.predicted is None:
         return Verdict(correct=False, reason=parsed.reason)
     ref = task.reference
@@ -105,8 +112,6 @@ def _own_input_traces(
     tasks: Sequence[Task], parsed: Sequence[Parsed]
 ) -> dict[int, tuple[AnchorHit, ...]]:
     """Input-aligned: the anchor hits the model's own predicted input produces."""
-    from stepcode.execution import run_jobs
-
     idx, jobs = [], []
     for i, (t, p) in enumerate(zip(tasks, parsed, strict=True)):
         if t.kind is not TaskKind.INPUT_ALIGNED or p.predicted is None:
@@ -119,17 +124,19 @@ def _own_input_traces(
         except (SyntaxError, ConfigError, ValueError):
             continue
         limits = dataclasses.replace(CHECK_LIMITS, max_anchor_hits=policy.max_hits)
-        jobs.append(
-            Job(
-                code=inst.runtime_source,
-                call=f"{t.reference.entry_point}({p.predicted})",
-                limits=limits,
-                anchors=True,
-            )
-        )
+        ref = t.reference
+        job = predicted_call_job(inst.runtime_source, ref.entry_point, p.predicted,
+                                 program=ref.code, limits=limits, anchors=True)  # fmt: skip
+        # only hits from the instrumented anchor lines count (others mark the run anchor_forged)
+        jobs.append(dataclasses.replace(job, anchor_lines=inst.job(None, limits).anchor_lines))
         idx.append(i)
     runs = run_jobs(jobs) if jobs else []
-    return {i: tuple(r.result.anchors) for i, r in zip(idx, runs, strict=True)}
+    # a run whose program forged or hid its anchors has no ground truth to score steps against
+    return {
+        i: tuple(r.result.anchors)
+        for i, r in zip(idx, runs, strict=True)
+        if r.result.integrity == "ok"
+    }
 
 
 def _reward(
@@ -141,7 +148,7 @@ def _reward(
 ) -> Reward:
     steps, steps_right, trace_reason = _steps(task, parsed, own)
     outcome = 1.0 if verdict.correct else 0.0
-    format_ok = parsed.ok or parsed.reason in ("not_literal", "unsafe_expression")
+    format_ok = parsed.ok or parsed.reason in FORMAT_OK_REASONS
     if not format_ok:
         audit = "unparsable"
     else:
@@ -197,31 +204,7 @@ def step_correct(predicted: tuple[str, str], truth: AnchorHit) -> float:
     name, value = predicted
     if name != truth.name:
         return 0.0
-    try:
-        want = ast.literal_eval(truth.value)
-    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
-        same = normalize_repr(value.strip()) == normalize_repr(truth.value.strip())
-        return 1.0 if same else 0.0
-    try:
-        got = ast.literal_eval(value)
-    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
-        return 0.0
-    return 1.0 if _same(got, want) else 0.0
-
-
-def _same(a: object, b: object) -> bool:
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, list | tuple):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))  # type: ignore[arg-type]
-    if isinstance(a, set | frozenset):  # elements by their own type: {1} != {1.0} != {True}
-        return {(type(x), x) for x in a} == {(type(y), y) for y in b}  # type: ignore[attr-defined]
-    if isinstance(a, dict):
-        kb = {(type(k), k): v for k, v in b.items()}  # type: ignore[attr-defined]
-        return len(a) == len(kb) and all(
-            (type(k), k) in kb and _same(v, kb[(type(k), k)]) for k, v in a.items()
-        )
-    return a == b
+    return 1.0 if same_value_repr(value.strip(), truth.value.strip()) else 0.0
 
 
 def audit_summary(rewards: Sequence[Reward]) -> dict[str, float]:

@@ -15,7 +15,10 @@ from stepcode.rewards import RewardConfig, score_batch
 from stepcode.rewards.summary import summarize
 from stepcode.rollout.generate import sample_group
 from stepcode.rollout.params import SamplingParams
-from stepcode.types import Task
+from stepcode.types import SampleRecord, Task
+
+BENCHMARK = "train-eval"
+"""``SampleRecord.benchmark`` of the trainer's held-out evaluation rows"""
 
 
 def evaluate_policy(
@@ -28,28 +31,23 @@ def evaluate_policy(
     batch_tasks: int = 50,
     reward: RewardConfig | None = None,
 ) -> tuple[dict[str, dict[str, float]], list[dict[str, Any]]]:
-    """``({level: metrics}, per-sample rows)``; level ``"all"`` aggregates every task."""
+    """``({level: metrics}, per-sample rows)``; level ``"all"`` aggregates every task. Rows are
+    ``types.SampleRecord`` dicts (the ``samples.jsonl`` schema of ``eval run``), grouped by level."""
     greedy = SamplingParams(n=1, temperature=0.0, max_tokens=max_new_tokens)
     rollouts = sample_group(model, tokenizer, tasks, greedy, batch_tasks=batch_tasks, chat=chat)
-    completions = [r.completion for r in rollouts]
-    rewards = score_batch(list(tasks), completions, reward or RewardConfig())
+    rewards = score_batch(list(tasks), [r.completion for r in rollouts], reward or RewardConfig())
     by_level: dict[str, list] = defaultdict(list)
     rows = []
-    for task, comp, rew in zip(tasks, completions, rewards, strict=True):
+    for task, roll, rew in zip(tasks, rollouts, rewards, strict=True):
         level = str(task.metadata.get("level", "?"))
         by_level[level].append(rew)
         by_level["all"].append(rew)
         rows.append(
-            {
-                "task_id": task.task_id,
-                "level": level,
-                "completion": comp,
-                "outcome": rew.outcome,
-                "steps": list(rew.steps),
-                "audit": rew.audit,
-                "reason": rew.reason,
-            }  # fmt: skip
-        )
+            SampleRecord.from_reward(
+                item_id=task.task_id, generation=roll.completion, reward=rew, benchmark=BENCHMARK,
+                prompt=roll.prompt, group={"level": level},
+            ).to_dict()
+        )  # fmt: skip
     table = {level: _summarise(rs) for level, rs in sorted(by_level.items())}
     return table, rows
 

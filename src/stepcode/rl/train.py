@@ -55,7 +55,7 @@ from stepcode.rl.sft import (
 )
 from stepcode.rl.taskset import load_or_build
 from stepcode.tasks import sft_target
-from stepcode.types import Task
+from stepcode.types import SampleRecord, Task
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int, dict[str, float]], None]
@@ -299,16 +299,12 @@ def _prepare_run_dir(cfg: TrainConfig, run_dir: Path) -> None:
 
 def _dump_samples(run_dir: Path, step: int, result: Any, limit: int = 8) -> None:
     rows = [
-        {
-            "task_id": t.task_id,
-            "completion": r.completion,
-            "outcome": w.outcome,
-            "steps": list(w.steps),
-            "audit": w.audit,
-            "reason": w.reason,
-        }  # fmt: skip
+        SampleRecord.from_reward(
+            item_id=t.task_id, sample_idx=r.sample_idx, generation=r.completion, reward=w,
+            benchmark="train", group={"level": str(t.metadata.get("level", "?"))},
+        ).to_dict()
         for t, r, w in list(zip(result.tasks, result.rollouts, result.rewards, strict=True))[:limit]
-    ]
+    ]  # fmt: skip
     write_jsonl(run_dir / "samples" / f"step_{step:06d}.jsonl", rows)
 
 

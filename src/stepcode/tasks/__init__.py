@@ -8,7 +8,7 @@ text lives in ``tasks.templates``.
 
 from stepcode.tasks.build import make_tasks, make_tasks_batch, render_chat, sft_target
 from stepcode.tasks.templates import normalize_repr
-from stepcode.tasks.whitebox import make_questions, score_answer
+from stepcode.tasks.whitebox import make_questions
 
 __all__ = [
     "make_questions",
@@ -16,6 +16,5 @@ __all__ = [
     "make_tasks_batch",
     "normalize_repr",
     "render_chat",
-    "score_answer",
     "sft_target",
 ]

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from stepcode.errors import ConfigError
-from stepcode.execution import AnchorPolicy, Job, instrument, run_jobs, trace_batch
+from stepcode.execution import AnchorPolicy, instrument, run_jobs, tamper_reason, trace_batch
 from stepcode.tasks import templates
 from stepcode.tasks.whitebox import make_questions
 from stepcode.types import AnchorHit, Limits, Program, Question, Reference, Task, TaskKind, Trace
@@ -58,12 +58,15 @@ def make_tasks_batch(
     limits: Limits = Limits(),
     template: Style = "compact",
     traces: Sequence[Trace | None] | None = None,
+    dropped: dict[int, str] | None = None,
 ) -> list[list[Task]]:
     """One list of tasks per program, in ``kinds`` order. A kind is left out for a program it
     cannot serve: no verified input/output (all kinds), does not parse or its instrumented run
     does not reproduce ``output`` (aligned kinds), its traced run fails or yields no question
-    (white-box). ``traces``: per program, a trace of its call the caller already has (``None``
-    entries are traced here); white-box questions are drawn from it."""
+    (white-box), or the program tampered with its anchors or its trace (``tamper_reason``:
+    such a run is never ground truth). ``traces``: per program, a trace of its call the caller
+    already has (``None`` entries are traced here); white-box questions are drawn from it.
+    ``dropped``: filled with program index -> ``tampered:<integrity>`` for tampering programs."""
     if template not in ("compact", "full"):
         raise ConfigError(f"template={template!r}: use compact or full")
     try:
@@ -71,14 +74,21 @@ def make_tasks_batch(
     except ValueError as e:
         raise ConfigError(f"{e}: task kinds are {[k.value for k in TaskKind]}") from None
     usable = [p.input_args is not None and p.output is not None for p in programs]
-    insts = _instrument_all(programs, usable, policy, limits) if _wants(kinds, _ALIGNED) else {}
+    tampered: dict[int, str] = {} if dropped is None else dropped
+    insts = (
+        _instrument_all(programs, usable, policy, limits, tampered)
+        if _wants(kinds, _ALIGNED)
+        else {}
+    )
     if traces is not None and len(traces) != len(programs):
         raise ConfigError(f"traces has {len(traces)} entries for {len(programs)} programs")
-    traces_by = _trace_all(programs, usable, limits, traces) if TaskKind.WHITEBOX in kinds else {}
+    traces_by = (
+        _trace_all(programs, usable, limits, traces, tampered) if TaskKind.WHITEBOX in kinds else {}
+    )
     out: list[list[Task]] = []
     for i, p in enumerate(programs):
         tasks: list[Task] = []
-        for kind in kinds if usable[i] else ():
+        for kind in kinds if usable[i] and i not in tampered else ():
             if kind in _ALIGNED:
                 if i in insts:
                     tasks.append(_task(p, kind, *insts[i], policy, template))
@@ -98,9 +108,14 @@ def _wants(kinds: Sequence[TaskKind], group: Sequence[TaskKind]) -> bool:
 
 
 def _instrument_all(
-    programs: Sequence[Program], usable: list[bool], policy: AnchorPolicy, limits: Limits
+    programs: Sequence[Program],
+    usable: list[bool],
+    policy: AnchorPolicy,
+    limits: Limits,
+    tampered: dict[int, str],
 ) -> dict[int, tuple[Any, Any]]:
-    """index -> (Instrumented, run) for programs whose instrumented run reproduces ``output``."""
+    """index -> (Instrumented, run) for programs whose instrumented run reproduces ``output``
+    (and leaves its anchors alone: the others go into ``tampered``)."""
     capped = dataclasses.replace(limits, max_anchor_hits=policy.max_hits)
     idx, insts, jobs = [], [], []
     for i, p in enumerate(programs):
@@ -113,13 +128,16 @@ def _instrument_all(
         call = f"{p.entry_point}({p.input_args})"
         idx.append(i)
         insts.append(inst)
-        jobs.append(Job(code=inst.runtime_source, call=call, limits=capped, anchors=True))
+        jobs.append(inst.job(call, capped))
     runs = run_jobs(jobs) if jobs else []
-    return {
-        i: (inst, raw.result)
-        for i, inst, raw in zip(idx, insts, runs, strict=True)
-        if raw.result.ok and raw.result.return_value == programs[i].output
-    }
+    out = {}
+    for i, inst, raw in zip(idx, insts, runs, strict=True):
+        reason = tamper_reason(raw.result)
+        if reason is not None:
+            tampered[i] = reason
+        elif raw.result.ok and raw.result.return_value == programs[i].output:
+            out[i] = (inst, raw.result)
+    return out
 
 
 def _trace_all(
@@ -127,18 +145,27 @@ def _trace_all(
     usable: list[bool],
     limits: Limits,
     given: Sequence[Trace | None] | None,
+    tampered: dict[int, str],
 ) -> dict[int, Trace]:
-    """index -> trace of the verified call (given ones reused), for runs that reproduce ``output``."""
+    """index -> trace of the verified call (given ones reused), for runs that reproduce ``output``
+    untampered (tampered ones go into ``tampered``)."""
     have = {i: t for i, t in enumerate(given or ()) if t is not None and usable[i]}
     idx = [i for i, ok in enumerate(usable) if ok and i not in have]
     items = [
         (programs[i].code, f"{programs[i].entry_point}({programs[i].input_args})") for i in idx
     ]
     have.update(zip(idx, trace_batch(items, limits) if items else [], strict=True))
+    for i, t in have.items():
+        reason = tamper_reason(t.result)
+        if reason is not None:
+            tampered[i] = reason
     return {
         i: t
         for i, t in sorted(have.items())
-        if t.result.ok and not t.truncated and t.return_value == programs[i].output
+        if t.result.ok
+        and not t.truncated
+        and t.return_value == programs[i].output
+        and i not in tampered
     }
 
 

@@ -14,8 +14,9 @@ Four kinds, all answered by one line of text (``Question.answers`` holds every a
   run ends after N or N never runs.
 
 ``make_questions`` is pure and deterministic under ``seed`` (its own ``random.Random`` seeded with
-the seed and the program text); at most ``max_questions`` per program, mixed over kinds. Not
-done: REval's output question (the assertion plays that role) and ClassEval-style test code.
+the seed and the program text); at most ``max_questions`` per program, mixed over kinds. Answers
+are judged in ``rewards.whitebox.score_answer`` (with the judges' one equality). Not done: REval's
+output question (the assertion plays that role) and ClassEval-style test code.
 """
 
 from __future__ import annotations
@@ -142,49 +143,3 @@ def _path(trace: Trace, lines: list[str], body: list[int]) -> list[Question]:
         text = templates.question_text("path", n, _src(lines, n))
         out.append(Question(kind="path", line=n, text=text, answers=tuple(answers)))
     return out
-
-
-def score_answer(question: Question, answer: str) -> float:
-    """1.0 if ``answer`` (one line of model text) is right for ``question``. Never raises."""
-    try:
-        return 1.0 if _correct(question, answer.strip().strip("`").strip()) else 0.0
-    except Exception:  # noqa: BLE001 - model output must never crash scoring
-        return 0.0
-
-
-def _correct(q: Question, answer: str) -> bool:
-    if q.kind == "coverage":  # REval: upper-case, look at the start; YES and NO are exclusive
-        head = answer.upper()
-        yes, no = head.startswith("YES"), head.startswith("NO")
-        return yes != no and ("YES" if yes else "NO") == q.answers[0]
-    if q.kind in ("next_line", "path"):
-        return answer in q.answers or (answer == "-1" and "-1" in q.answers)
-    if q.kind == "value_type":
-        return any(_same_value_type(answer, a) for a in q.answers)
-    return False
-
-
-def _same_value_type(answer: str, truth: str) -> bool:
-    value, sep, typ = answer.rpartition(";")
-    t_value, _, t_type = truth.rpartition(";")
-    if not sep or _norm_type(typ) != _norm_type(t_type):
-        return False
-    value, t_value = value.strip(), t_value.strip()
-    try:
-        want = ast.literal_eval(t_value)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return normalize_repr(value) == normalize_repr(t_value)
-    if len(value) > 20_000:
-        return False
-    try:
-        got = ast.literal_eval(value)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return False
-    return type(got) is type(want) and got == want
-
-
-def _norm_type(t: str) -> str:
-    t = t.strip().strip("`").strip()
-    if t.startswith("<class '") and t.endswith("'>"):
-        t = t[8:-2]
-    return t.split("[", 1)[0].strip()

@@ -29,6 +29,8 @@ def test_gold_all_800_scores_100(cruxeval_path: Path, mode: str) -> None:
     report = score_generations("c", mode, items, gens, gens, mode="official")
     failed = [s.item_id for s in report.samples if not s.correct]
     assert failed == [] and report.summary["pass@1"] == 100.0
+    # the gold answers are values too: all of them pass the by-value check
+    assert report.summary["pass@1_by_value"] == 100.0 and report.summary["official_only"] == 0
 
 
 def _perturb(literal: str) -> str:
@@ -65,11 +67,13 @@ def test_adversarial_generations_fail(cruxeval_path: Path) -> None:
     gens = {item.item_id: ADVERSARIAL_OUTPUT + [f"f({item.data['input']})"]}
     report = score_generations("c", "output", items, gens, gens, mode="strict")
     by_gen = {s.generation: s for s in report.samples}
-    # "1 or True" makes the assert itself pass: the official rule accepts it, and so do we
-    assert by_gen["1 or True"].correct
+    # "1 or True" makes the assert itself pass: the official rule accepts it, and so do we; the
+    # by-value reading rejects it and the summary says so
+    assert by_gen["1 or True"].correct and by_gen["1 or True"].audit == "by_value:not_a_value"
     wrong = [s.generation for s in report.samples if s.correct and s.generation != "1 or True"]
     assert wrong == []
     assert by_gen[f"f({item.data['input']})"].skipped
+    assert report.summary["official_only"] == 1.0 and report.summary["pass@1_by_value"] == 0.0
 
 
 def _crafted(items: list[EvalItem], mode: str) -> dict[str, list[str]]:
@@ -120,21 +124,49 @@ def test_strict_mode_counts_skips_as_failures(cruxeval_path: Path) -> None:
     assert any("dropped" in n for n in official.notes) and any("strict" in n for n in strict.notes)
 
 
-def test_prompts_are_official(cruxeval_path: Path) -> None:
+def test_default_prompts_are_stepcodes_own_in_the_official_answer_format(
+    cruxeval_path: Path,
+) -> None:
     item = load_cruxeval(str(cruxeval_path), limit=1)[0]
-    p = get_benchmark("cruxeval-o").prompt(item)
-    assert isinstance(p, str)
+    bench = get_benchmark("cruxeval-o")
+    p = bench.prompt(item)
+    assert isinstance(p, str) and bench.prompt_info["prompts"] == "stepcode"
     assert p.endswith(
         f"[PYTHON]\n{item.data['code']}\nassert f({item.data['input']}) == ??\n[/PYTHON]\n[ANSWER]\n"
     )
-    assert 'assert f("x9j") == "x9ja"' in p
     pi = get_benchmark("cruxeval-i-cot").prompt(item)
     assert isinstance(pi, str) and pi.endswith(
         f"assert f(??) == {item.data['output']}\n[/PYTHON]\n[THOUGHT]\n"
     )
     assert get_benchmark("cruxeval-o").default_params["stop"] == ["[/ANSWER]"]
     chat = get_benchmark("cruxeval-o", prompt_style="chat").prompt(item)
-    assert isinstance(chat, list) and chat[0]["role"] == "system"
+    assert isinstance(chat, list) and chat[0]["role"] == "system" and chat[1]["content"] == p
+    # the few-shot answers extract to the right values with the official rule
+    shot = p.split("[ANSWER]\n")[1].split("\n[/ANSWER]")[0]
+    assert extract_cruxeval(shot, "output", cot=False) == "11"
+
+
+@pytest.mark.parametrize(
+    ("generation", "mode"),
+    [("6 or True", "output"), ("print('[PASS]') or 6", "output"), ("(6, exit())[0]", "output"),
+     ("f(3) or True", "input"), ("f(*[3]) if print('x') is None else 0", "input")],
+)  # fmt: skip
+def test_answers_that_pass_only_as_code_are_listed(generation: str, mode: str) -> None:
+    """The official check runs ``assert 6 == {g}``: these pass it; as values they do not."""
+    from stepcode.eval.benchmarks.assert_scoring import official_only
+
+    item = EvalItem(item_id="sample_0", data={"code": "def f(x):\n    return x * 2",
+                                              "input": "3", "output": "6"})  # fmt: skip
+    honest = "6" if mode == "output" else "f(3)"
+    gens = {"sample_0": [generation, honest]}
+    report = score_generations("c", mode, [item], gens, gens, mode="official")
+    hostile, good = report.samples
+    if generation != "(6, exit())[0]":  # exit() stops the official assert too
+        assert hostile.correct and report.summary["pass@1"] == 100.0
+        assert official_only(report.samples) == [hostile] and report.summary["official_only"] == 1
+        assert report.summary["pass@1_by_value"] == 50.0
+    assert hostile.audit.startswith("by_value:") and hostile.audit != "by_value:pass"
+    assert good.correct and good.audit == "by_value:pass"
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""``stepcode eval run`` through the CLI with a real tiny HF model and a local CRUXEval file."""
+"""``stepcode eval run`` / ``stepcode eval CONFIG.yaml`` through the CLI with a real tiny HF model
+and a local CRUXEval file: files, grouped plots, config routing, operator errors."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import importlib.util
 import json
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from stepcode.cli import get_app
+from stepcode.eval.records import read_samples
 from stepcode.models import build_tiny_model, save_policy, train_tokenizer
 
 ROWS = [
@@ -46,9 +49,35 @@ def test_eval_run_hf_greedy_writes_summary_and_samples(tmp_path, model_dir, data
     assert "pass@1" in r.output and "greedy" in r.output
     s = json.loads((out / "summary.json").read_text())["benchmarks"]["cruxeval-o"]
     assert s["n_items"] == 3 and s["settings"]["max_tokens"] == 6 and s["settings"]["n"] == 1
-    lines = (out / "cruxeval-o/samples.jsonl").read_text().splitlines()
-    assert len(lines) == 3
-    assert {json.loads(x)["verdict"] for x in lines} <= {"correct", "wrong", "skipped"}
+    rows = read_samples(out / "cruxeval-o/samples.jsonl")
+    assert len(rows) == 3 and all(r.benchmark == "cruxeval-o" and r.prompt for r in rows)
+    # the grouped plots of ``eval report`` appear for an ``eval run`` directory too
+    assert all(r.group == {"length": "1-5"} for r in rows)
+    html = (out / "report.html").read_text()
+    png = out / "accuracy_by_length.png"
+    assert (
+        png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and html.count("data:image/png;base64,") == 2
+    )
+    assert (out / "scores.png").is_file() and "cruxeval-o" in html
+
+
+def test_stepcode_eval_config_yaml_with_sets_and_out(tmp_path, model_dir, data):
+    """``stepcode eval CONFIG.yaml --set key=value --out DIR`` is ``eval run CONFIG.yaml ...``."""
+    cfg = tmp_path / "e.yaml"
+    cfg.write_text(
+        f"model: {{path: {model_dir}}}\nbenchmarks: [cruxeval-o]\n"
+        f"data: {{cruxeval-o: {data}}}\nsampling: {{greedy: true, max_tokens: 4}}\n"
+    )
+    out = tmp_path / "o"
+    r = CliRunner().invoke(get_app(), ["eval", str(cfg), "--set", "limit=2", "--set",
+                                       "sampling.max_tokens=5", "--out", str(out)])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    s = json.loads((out / "summary.json").read_text())["benchmarks"]["cruxeval-o"]
+    assert s["n_items"] == 2 and s["settings"]["max_tokens"] == 5 and s["settings"]["n"] == 1
+    saved = yaml.safe_load((out / "config.yaml").read_text())
+    assert saved["limit"] == 2 and saved["model"]["path"] == str(model_dir)
+    dry = CliRunner().invoke(get_app(), ["eval", str(cfg), "--dry-run", "--greedy", "--limit", "1"])
+    assert dry.exit_code == 0 and "limit: 1" in dry.output and "greedy: true" in dry.output
 
 
 def test_eval_run_operator_errors(tmp_path):
@@ -59,9 +88,15 @@ def test_eval_run_operator_errors(tmp_path):
     r = run(get_app(), [*base, "--benchmarks", "nope"])
     assert r.exit_code == 2 and "unknown benchmark" in r.output
     r = run(get_app(), [*base, "--prompt-style", "xml"])
-    assert r.exit_code == 2 and "raw or chat" in r.output
+    assert r.exit_code == 2 and "prompt_style" in r.output and "'chat'" in r.output
     r = run(get_app(), [*base, "--backend", "tgi"])
     assert r.exit_code == 2 and "backend" in r.output
+    r = run(get_app(), ["eval", "run", "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "model.path" in r.output
+    r = run(get_app(), [*base, "--prompts", "official", "--harness", f"cruxeval={tmp_path}/none"])
+    assert r.exit_code == 2 and "does not exist" in r.output
+    r = run(get_app(), ["eval", str(tmp_path / "missing.yaml")])
+    assert r.exit_code == 2 and "config file not found" in r.output
     if importlib.util.find_spec("vllm") is None:
         r = run(get_app(), [*base, "--backend", "vllm"])
         assert r.exit_code == 2 and "pip install" in r.output
@@ -84,6 +119,6 @@ def test_eval_run_openai_backend_against_the_loopback_server_matches_hf(tmp_path
 
     def gens(d):
         lines = (tmp_path / d / "cruxeval-o/samples.jsonl").read_text().splitlines()
-        return [(x["item_id"], x["generation"], x["verdict"]) for x in map(json.loads, lines)]
+        return [(x["item_id"], x["generation"], x["correct"]) for x in map(json.loads, lines)]
 
     assert gens("oa") == gens("hf") and len(gens("hf")) == 3

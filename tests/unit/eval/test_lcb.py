@@ -25,9 +25,39 @@ def test_gold_scores_100_and_perturbed_0() -> None:
     bench = get_benchmark("lcb")
     items = bench.load(str(FIXTURE))
     gold = {it.item_id: [f"assert {it.data['input']} == {it.data['output']}"] for it in items}
-    assert bench.score(items, gold).summary["pass@1"] == 100.0
+    summary = bench.score(items, gold).summary
+    assert summary["pass@1"] == 100.0 and summary["pass@1_by_value"] == 100.0
     bad = {it.item_id: [f"{it.data['output']} + 1 if False else None"] for it in items}
     assert bench.score(items, bad).summary["pass@1"] == 0.0
+    # an answer that runs the program's own call passes as code, never as a value
+    hostile = {it.item_id: [f"{it.data['output']} or True"] for it in items}
+    report = bench.score(items, hostile)
+    assert report.summary["pass@1"] == 100.0 and report.summary["pass@1_by_value"] == 0.0
+    assert report.summary["official_only"] == len(items)
+
+
+def test_base_imports_bind_what_the_official_block_binds() -> None:
+    """Our import table against LiveCodeBench's ``BASE_IMPORTS`` in the user's copy of the harness
+    (``STEPCODE_LCB_HARNESS``; skipped without one): the same names, the same objects."""
+    import os
+
+    pytest.importorskip("pandas")
+    root = os.environ.get("STEPCODE_LCB_HARNESS")
+    src = Path(root or "/nonexistent") / "lcb_runner" / "evaluation" / "utils_execute.py"
+    if not src.is_file():
+        pytest.skip("no LiveCodeBench harness copy with lcb_runner/evaluation/utils_execute.py")
+    import ast
+
+    tree = ast.parse(src.read_text(encoding="utf-8"))
+    block = next(n.value.value for n in tree.body if isinstance(n, ast.Assign)
+                 and getattr(n.targets[0], "id", "") == "BASE_IMPORTS")  # fmt: skip
+    theirs: dict = {}
+    ours: dict = {}
+    exec(block, theirs)  # noqa: S102 - import statements of the official harness, in a test
+    exec(BASE_IMPORTS, ours)  # noqa: S102
+    theirs.pop("__builtins__"), ours.pop("__builtins__")
+    assert sorted(theirs) == sorted(ours)
+    assert [k for k in theirs if theirs[k] is not ours[k]] == []
 
 
 def test_base_imports_available_to_the_program() -> None:
@@ -84,7 +114,7 @@ def test_extraction_official(gen: str, cot: bool, expected: str) -> None:
 def test_prompt_and_bad_data(tmp_path: Path) -> None:
     item = load_lcb(str(FIXTURE), limit=1)[0]
     p = get_benchmark("lcb").prompt(item)
-    assert isinstance(p, str)
+    assert isinstance(p, str) and get_benchmark("lcb").prompt_info["prompts"] == "stepcode"
     assert p.endswith(
         f"{item.data['code']}\nassert {item.data['input']} == ??\n[/PYTHON]\n[ANSWER]\n"
     )

@@ -10,7 +10,10 @@ from typer.testing import CliRunner
 
 from stepcode.cli import get_app
 from stepcode.errors import DataError
+from stepcode.eval.records import read_samples
 from stepcode.eval.report import accuracy_by, write_report
+from stepcode.io import write_jsonl
+from stepcode.types import SampleRecord
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "lcb_execution_sample.jsonl"
 
@@ -28,7 +31,7 @@ def _scored_lcb(tmp_path: Path) -> Path:
 
 def test_report_from_scored_run(tmp_path: Path) -> None:
     run = _scored_lcb(tmp_path)
-    rows = [json.loads(x) for x in (run / "samples.jsonl").read_text().splitlines()]
+    rows = read_samples(run / "samples.jsonl")
     by_diff = accuracy_by(rows, "difficulty")
     assert by_diff["hard"] == (0.0, 1) and by_diff["easy"][0] == 100.0
     aligned = tmp_path / "aligned"
@@ -36,10 +39,10 @@ def test_report_from_scored_run(tmp_path: Path) -> None:
     (aligned / "summary.json").write_text(
         json.dumps({"benchmark": "cruxeval-o-aligned", "pass@1": 50.0})
     )
-    (aligned / "samples.jsonl").write_text(
-        json.dumps({"item_id": "a", "correct": True, "step_correct": [True, False, True]}) + "\n"
-        + json.dumps({"item_id": "b", "correct": False, "step_correct": [False]}) + "\n"
-    )  # fmt: skip
+    write_jsonl(aligned / "samples.jsonl", [
+        SampleRecord(item_id="a", generation="g", correct=True, steps=(1.0, 0.0, 1.0)).to_dict(),
+        SampleRecord(item_id="b", generation="g", correct=False, steps=(0.0,)).to_dict(),
+    ])  # fmt: skip
     res = CliRunner().invoke(
         get_app(), ["eval", "report", str(run), str(aligned), "--out", str(tmp_path / "rep")]
     )
@@ -69,9 +72,8 @@ def test_eval_run_layout_single_dir(tmp_path: Path) -> None:
         d = tmp_path / name
         d.mkdir()
         (d / "summary.json").write_text(json.dumps({"benchmark": name, "pass@1": score}))
-        (d / "samples.jsonl").write_text(
-            json.dumps({"item_id": "x", "correct": True, "length": "1-5"}) + "\n"
-        )
+        row = SampleRecord(item_id="x", generation="1", correct=True, group={"length": "1-5"})
+        write_jsonl(d / "samples.jsonl", [row.to_dict()])
     (tmp_path / "summary.json").write_text(json.dumps({"benchmarks": {}}))
     target = write_report(tmp_path)
     assert target == tmp_path / "report.html"
@@ -79,3 +81,29 @@ def test_eval_run_layout_single_dir(tmp_path: Path) -> None:
     assert (
         "cruxeval-o" in html and "lcb" in html and (tmp_path / "accuracy_by_length.png").is_file()
     )
+
+
+def test_hostile_text_in_a_run_is_shown_inert(tmp_path: Path) -> None:
+    """Generations and notes reach report.html escaped: no markup, no raw control characters."""
+    d = tmp_path / "cruxeval-o"
+    d.mkdir()
+    evil = "<script>alert(1)</script>\x1b[2J\u202e"
+    (d / "summary.json").write_text(json.dumps({
+        "benchmark": "cruxeval-o", "pass@1": 50.0, "notes": [evil],
+        "official_only_samples": [{"item_id": "sample_0", "sample_idx": 0, "extracted": evil,
+                                   "by_value": "not_literal"}],
+    }))  # fmt: skip
+    write_jsonl(d / "samples.jsonl", [SampleRecord(item_id="sample_0", generation=evil,
+                                                   correct=True).to_dict()])  # fmt: skip
+    page = write_report(tmp_path).read_text()
+    assert "<script>" not in page and "\x1b" not in page and "\u202e" not in page
+    assert "&lt;script&gt;" in page and "Pass only under the official harness" in page
+
+
+def test_a_broken_sample_row_names_file_and_row(tmp_path: Path) -> None:
+    d = tmp_path / "r"
+    d.mkdir()
+    (d / "summary.json").write_text(json.dumps({"benchmark": "x"}))
+    (d / "samples.jsonl").write_text(json.dumps({"item_id": "a", "correct": "yes"}) + "\n")
+    with pytest.raises(DataError, match=r"samples.jsonl: row 1: .*'generation' is missing"):
+        write_report([d], tmp_path / "o")

@@ -6,17 +6,26 @@ from pathlib import Path
 
 import pytest
 
+from stepcode.errors import ConfigError
 from stepcode.eval.benchmarks import reval
 from stepcode.eval.benchmarks import reval_answers as ra
+from stepcode.eval.benchmarks.prompts import Field
+from stepcode.eval.benchmarks.reval_data import reval_item
+from stepcode.eval.benchmarks.reval_prompts import (
+    RevalPrompts,
+    official_prompts,
+    parse_template,
+    stepcode_prompts,
+)
 from stepcode.types import VarState
 
 
-def _gold_run(reval_dir: Path, limit: int) -> tuple[list, list, dict]:
+def _gold_run(reval_dir: Path, limit: int, mode: str = "official") -> tuple[list, list, dict]:
     items, _ = reval.load_reval(reval_dir, limit=limit)
     traces = reval.trace_items(items)
     gens = {
         t: {
-            it.item_id: reval.gold_generations(it, tr, t)
+            it.item_id: reval.gold_generations(it, tr, t, mode)  # type: ignore[arg-type]
             for it, tr in zip(items, traces, strict=True)
         }
         for t in reval.TASKS
@@ -24,23 +33,26 @@ def _gold_run(reval_dir: Path, limit: int) -> tuple[list, list, dict]:
     return items, traces, gens
 
 
-def test_gold_subset_scores_100(reval_dir: Path) -> None:
-    items, traces, gens = _gold_run(reval_dir, limit=8)
-    summary, results = reval.score_reval(items, traces, gens)
+@pytest.mark.parametrize("mode", ["official", "strict"])
+def test_gold_subset_scores_100(reval_dir: Path, mode: str) -> None:
+    items, traces, gens = _gold_run(reval_dir, limit=8, mode=mode)
+    summary, results = reval.score_reval(items, traces, gens, mode=mode)  # type: ignore[arg-type]
     assert [
         k
         for k in ("coverage_acc", "state_acc", "path_acc", "output_acc", "ic")
         if summary[k] != 100.0
     ] == []
-    assert summary["coverage_n"] == sum(len(it.data["questions"]) for it in items)
+    assert summary["coverage_n"] == sum(len(it.questions) for it in items)
 
 
 @pytest.mark.slow
-def test_gold_humaneval_part_scores_100(reval_dir: Path) -> None:
-    items, traces, gens = _gold_run(reval_dir, limit=85)
+@pytest.mark.parametrize("mode", ["official", "strict"])
+def test_gold_humaneval_part_scores_100(reval_dir: Path, mode: str) -> None:
+    items, traces, gens = _gold_run(reval_dir, limit=85, mode=mode)
     assert len(items) == 396
-    summary, _ = reval.score_reval(items, traces, gens)
+    summary, _ = reval.score_reval(items, traces, gens, mode=mode)  # type: ignore[arg-type]
     assert summary["output_acc"] == 100.0 and summary["ic"] == 100.0
+    assert summary["state_inexact"] == 0.0
 
 
 def _perturb(task: str, gen: str) -> str:
@@ -63,20 +75,94 @@ def test_perturbed_answers_fail(reval_dir: Path) -> None:
     assert summary["ic"] == 0.0
 
 
-def test_prompts_are_official(reval_dir: Path) -> None:
-    items, _ = reval.load_reval(reval_dir, limit=1)
+@pytest.fixture(scope="module")
+def official(reval_dir: Path) -> RevalPrompts:
+    d = reval_dir / "prompts"
+    if not (d / "direct_state.txt").is_file():
+        pytest.skip("REval's official prompts are not present")
+    return official_prompts(str(d))
+
+
+def test_prompts_are_official(reval_dir: Path, official: RevalPrompts) -> None:
+    """Every template, every question of a few pairs: the text REval's ``prompt.py`` builds
+    (``str.format`` of its ``prompts/*.txt``), to the byte."""
+    items, _ = reval.load_reval(reval_dir, limit=3)
+    checked = 0
+    for it in items:
+        for cot in (False, True):
+            for task in reval.TASKS:
+                src = (
+                    reval_dir / "prompts" / f"{'cot' if cot else 'direct'}_{task}.txt"
+                ).read_text()
+                want = [src.format(**v) for v in reval.prompt_values(it, task)]
+                assert reval.prompts(it, task, cot, official) == want
+                checked += len(want)
+    assert checked == 2 * sum(3 * len(it.questions) + 1 for it in items)
     it = items[0]
-    q = it.data["questions"][0]
-    p = reval.prompts(it, "coverage")[0]
-    codeline = it.data["code"].split("\n")[q["lineno"] - 1]
+    q = it.questions[0]
+    p = reval.prompts(it, "coverage", prompt_set=official)[0]
+    codeline = it.code.split("\n")[q.lineno - 1]
     inv = "has_close_elements([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.3)"
     assert p.endswith(
-        f"[QUESTION]\nIs Line {q['lineno']} ({codeline}) executed when {inv} is called?\n[/QUESTION]\n[ANSWER]"
+        f"[QUESTION]\nIs Line {q.lineno} ({codeline}) executed when {inv} is called?\n[/QUESTION]\n[ANSWER]"
     )
-    assert "1\tfrom typing import List\n" in reval.prompts(it, "path")[0]
-    assert reval.prompts(it, "output")[0].endswith(
-        f"\n{it.data['output_pred']}\n[/PYTHON]\n[ANSWER]"
+    assert "1\tfrom typing import List\n" in reval.prompts(it, "path", prompt_set=official)[0]
+    assert reval.prompts(it, "output", prompt_set=official)[0].endswith(
+        f"\n{it.output_pred}\n[/PYTHON]\n[ANSWER]"
     )
+
+
+def test_default_prompts_are_stepcodes_own(reval_dir: Path) -> None:
+    """The default set is stepcode's wording: none of REval's sentences, the same answer format."""
+    items, _ = reval.load_reval(reval_dir, limit=1)
+    it = items[0]
+    ours = stepcode_prompts()
+    assert ours.info["prompts"] == "stepcode"
+    for cot in (False, True):
+        for task in reval.TASKS:
+            text = reval.prompts(it, task, cot)[0]
+            assert it.code.split("\n")[0] in text and "[/ANSWER]" in text
+            assert text.endswith("[THOUGHT]" if cot else "[ANSWER]")
+            official = reval_dir / "prompts" / f"{'cot' if cot else 'direct'}_{task}.txt"
+            if official.is_file():  # no sentence of REval's template is ours
+                sentences = [x.strip() for x in official.read_text().split(". ") if len(x) > 40]
+                assert not [x for x in sentences if x in text], task
+    assert "Line 3" not in reval.prompts(it, "coverage")[0]
+
+
+def test_official_prompts_are_found_and_recorded(reval_dir: Path, official: RevalPrompts,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from stepcode.eval.benchmarks import get_benchmark
+
+    monkeypatch.delenv("STEPCODE_REVAL_HARNESS", raising=False)
+    bench = get_benchmark("reval-state", prompts="official")
+    items = bench.load(str(reval_dir), limit=1)  # found beside the data, as in a clone of REval
+    assert bench.prompt_info == official.info and bench.prompt_info["prompts"] == "official"
+    assert (
+        bench.prompt(items[0])
+        == reval.prompts(reval_item(items[0]).pair, "state", False, official)[0]
+    )
+    monkeypatch.setenv("STEPCODE_REVAL_HARNESS", str(reval_dir))
+    assert get_benchmark("reval-path", prompts="official").prompt_info == official.info
+    assert get_benchmark("reval-path").prompt_info["prompts"] == "stepcode"
+    chat = get_benchmark("reval-state", prompt_style="chat").prompt(items[0])
+    assert [m["role"] for m in chat] == ["system", "user"] and "[ANSWER]" in chat[1]["content"]
+    if not (reval_dir / "inference.py").is_file():  # the copy holds no system message
+        with pytest.raises(ConfigError, match="system message"):
+            get_benchmark("reval-state", prompts="official", prompt_style="chat").prompt(items[0])
+    monkeypatch.setenv("STEPCODE_REVAL_HARNESS", str(reval_dir / "nothing-here"))
+    with pytest.raises(ConfigError, match="STEPCODE_REVAL_HARNESS|prompts"):
+        get_benchmark("reval-path", prompts="official")
+
+
+def test_template_fields_are_plain(tmp_path: Path) -> None:
+    """A template is text and the six fields: no attribute or index reads into the values."""
+    with pytest.raises(ConfigError, match="field"):
+        parse_template("{code.__class__}", "x")
+    with pytest.raises(ConfigError, match="field"):
+        parse_template("{line!r}", "x")
+    parts = parse_template("a {{b}} {line}", "x").parts
+    assert parts == ("a {b} ", Field("line"))
 
 
 @pytest.mark.parametrize(
@@ -152,11 +238,12 @@ def test_benchmark_protocol_round_trip(reval_dir: Path, task: str) -> None:
     pairs, _ = reval.load_reval(reval_dir, limit=3)
     traces = reval.trace_items(pairs)
     gold = {
-        p.item_id: reval.gold_generations(p, tr, task) for p, tr in zip(pairs, traces, strict=True)
+        p.pair_id: reval.gold_generations(p, tr, task) for p, tr in zip(pairs, traces, strict=True)
     }
-    gens = {
-        it.item_id: [gold[it.data.get("pair_id", it.item_id)][it.data.get("q", 0)]] for it in items
-    }
+    gens = {}
+    for it in items:
+        rec = reval_item(it)
+        gens[it.item_id] = [gold[rec.pair.pair_id][rec.q or 0]]
     report = bench.score(items, gens)
     assert report.summary[f"{task}_acc"] == 100.0 and len(report.samples) == len(items)
 
@@ -164,7 +251,7 @@ def test_benchmark_protocol_round_trip(reval_dir: Path, task: str) -> None:
 def test_adversarial_output_answers_fail(reval_dir: Path) -> None:
     items, _ = reval.load_reval(reval_dir, limit=1)
     it = items[0]
-    q = it.data["output_pred"]
+    q = it.output_pred
     hostile = ["assert True", q.replace("??", "True") + "\nassert True", "raise SystemExit(0)",
                q.split("==")[0] + "== __import__('os')._exit(0)", q, "", "[ANSWER]" + q.replace("??", "1e9")]  # fmt: skip
     results = reval.judge_outputs(

@@ -83,3 +83,57 @@ def test_doctor_reports_isolation_layers():
     res = runner.invoke(get_app(), ["doctor"])
     assert res.exit_code == 0
     assert "sandbox: network_namespace" in res.stdout and "python" in res.stdout
+
+
+LONG = (
+    "def largest_prime_factor(n):\n"
+    "    def is_prime(k):\n"
+    "        for j in range(2, k - 1):\n"
+    "            if k % j == 0:\n"
+    "                return False\n"
+    "        return k >= 2\n"
+    "    largest = 1\n"
+    "    for j in range(2, n + 1):\n"
+    "        if n % j == 0 and is_prime(j):\n"
+    "            largest = max(largest, j)\n"
+    "    return largest\n"
+)
+
+
+def test_the_step_bound_is_a_flag_and_a_cut_trace_says_so(tmp_path):
+    prog = tmp_path / "lpf.py"
+    prog.write_text(LONG)
+    call = ["trace", str(prog), "--call", "largest_prime_factor(13195)"]
+    cut = runner.invoke(get_app(), [*call, "--max-steps", "500"])
+    assert cut.exit_code == 0, cut.output
+    assert "trace cut by the step bound: 500 states (--max-steps)" in " ".join(cut.stdout.split())
+    whole = runner.invoke(get_app(), [*call, "--max-steps", "200000", "--json"])
+    out = json.loads(whole.stdout)
+    assert out["status"] == "ok" and out["return_value"] == "29"
+    assert out["truncated"] is False and out["cut"] is None and out["max_steps"] == 200000
+    assert runner.invoke(get_app(), [*call, "--max-steps", "0"]).exit_code == 2
+
+
+HOSTILE = (
+    "class R:\n"
+    "    def __repr__(self):\n"
+    "        return '\\x1b[2J[bold red]repr\\u202e\\x07'\n"
+    "def f():\n"
+    "    print('\\x1b]0;pwned\\x07\\x1b[2J\\rout')\n"
+    "    r = R()\n"
+    "    raise type('\\x1b[31mBoom', (Exception,), {})('\\x1b[2Jerr\\r\\x9b')\n"
+)
+RAW = ("\x1b", "\x07", "\r", "\u202e", "\x9b")
+
+
+def test_terminal_escapes_from_a_program_never_reach_the_terminal(tmp_path):
+    prog = tmp_path / "h.py"
+    prog.write_text(HOSTILE)
+    plain = runner.invoke(get_app(), ["trace", str(prog), "--call", "f()", "--anchors", "every"])
+    assert plain.exit_code == 0, plain.output
+    assert not [c for c in RAW if c in plain.stdout], repr(plain.stdout)
+    assert "\\x1b[2J[bold red]repr" in plain.stdout  # shown, escaped, never as markup
+    assert "\\x1b[31mBoom" in plain.stdout and "out" in plain.stdout
+    as_json = runner.invoke(get_app(), ["trace", str(prog), "--call", "f()", "--json"])
+    assert not [c for c in RAW if c in as_json.stdout]
+    assert json.loads(as_json.stdout)["error"].startswith("\x1b[31mBoom")  # the value is exact

@@ -115,7 +115,7 @@ def test_sys_exit(code, status):
     assert _run(code).status.value == status
 
 
-@pytest.mark.parametrize("sig", ["signal.SIGSEGV", "signal.SIGRTMIN + 5"])
+@pytest.mark.parametrize("sig", ["signal.SIGSEGV", "signal.SIGRTMIN + 5", "signal.SIGKILL"])
 def test_dying_by_a_signal_is_a_crash_naming_it(sig):
     r = _run(f"import os, signal\nos.kill(os.getpid(), {sig})")
     assert r.status is ExecStatus.CRASH and r.error.startswith("killed by signal")

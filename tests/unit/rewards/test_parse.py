@@ -53,7 +53,7 @@ def test_gold_parses_with_spans(tasks: dict[TaskKind, Task]) -> None:
     [
         (TaskKind.OUTPUT, "the answer is 12", "no_answer_block"),
         (TaskKind.OUTPUT, "<answer>12</answer>", "no_assert"),
-        (TaskKind.OUTPUT, "<answer>\nassert f([1, 2, 3]) == 6 * 2\n</answer>", "not_literal"),
+        (TaskKind.OUTPUT, "<answer>\nassert f([1, 2, 3]) == 6 * 2\n</answer>", "not_a_value"),
         (
             TaskKind.OUTPUT,
             "<answer>\nassert f([1, 2, 3]) == 12; import os\n</answer>",
@@ -69,7 +69,7 @@ def test_gold_parses_with_spans(tasks: dict[TaskKind, Task]) -> None:
         (
             TaskKind.INPUT,
             "<answer>\nassert f(__import__('os')) == 12\n</answer>",
-            "unsafe_expression",
+            "not_a_value",
         ),
         (
             TaskKind.OUTPUT_ALIGNED,

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from stepcode.rewards import verify_input, verify_inputs, verify_output, verify_outputs
-from stepcode.rewards.safe_args import check_call
+from stepcode.rewards.values import parse_call, program_constants, program_names
 
 INC = "def f(x):\n    return x + 1\n"
 IDENT = "def f(x):\n    return x\n"
@@ -119,36 +119,48 @@ def test_literal_forms() -> None:
     ).correct
 
 
-def test_safe_args_accepts_cruxeval_style_expressions() -> None:
+def test_cruxeval_style_inputs_are_values() -> None:
+    """The non-literal forms CRUXEval's gold inputs use are accepted and become values."""
     code = "g = [1, 2]\ndef f(a, b=0):\n    return a\n"
-    for args in ["dict(a=1)", "''.join(['A'] * 20)", "range(3), b=2", "lambda x: x < 2",
-                 "(lambda x: x.reverse())", "g[:]", "'$78'.upper()", "[i for i in range(3)]"]:  # fmt: skip
-        got, reason = check_call(f"f({args})", "f", code)
-        assert reason == "ok", args
-        assert got is not None and "f(" not in got
-    assert check_call("f(1, [2])", "f", literal_only=True)[1] == "ok"
-    assert check_call("f(dict())", "f", literal_only=True)[1] == "not_literal"
+    scope = {"names": program_names(code), "constants": program_constants(code)}
+    cases = {
+        "dict(a=1)": "{'a': 1}",
+        "''.join(['A'] * 3)": "'AAA'",
+        "range(3), b=2": "range(0, 3), b=2",
+        "lambda x: x < 2": "(lambda x: x < 2)",
+        "(lambda x: x.reverse())": "(lambda x: x.reverse())",
+        "g[:]": "[1, 2]",
+        "'$78'.upper()": "'$78'",
+        "'a-b'.split('-')": "['a', 'b']",
+    }
+    for args, canonical in cases.items():
+        got = parse_call(f"f({args})", "f", **scope)
+        assert got.ok and got.args_text == canonical, (args, got)
+    for args in ["[i for i in range(3)]", "g.copy()", "len('a')", "f"]:
+        assert not parse_call(f"f({args})", "f", **scope).ok, args
 
 
 def test_reserialised_not_pasted() -> None:
-    got, _ = check_call("f(  1 ,  [2,3]  )  ", "f")
-    assert got == "1, [2, 3]"
+    assert parse_call("f(  1 ,  [2,3]  )  ", "f").args_text == "1, [2, 3]"
 
 
 @pytest.mark.slow  # ~8 s alone, > 20 s on a loaded 2-core machine
 def test_cruxeval_gold_both_directions(cruxeval_path) -> None:
     rows = [json.loads(line) for line in cruxeval_path.read_text().splitlines() if line.strip()]
     assert len(rows) == 800
-    outs = verify_outputs([(r["code"], r["input"], r["output"]) for r in rows])
-    ins = verify_inputs([(r["code"], r["output"], r["input"]) for r in rows])
-    bad = [
-        r["id"] for r, o, i in zip(rows, outs, ins, strict=True) if not (o.correct and i.correct)
-    ]
-    assert bad == []
+    for strict in (False, True):
+        outs = verify_outputs([(r["code"], r["input"], r["output"]) for r in rows], strict=strict)
+        ins = verify_inputs([(r["code"], r["output"], r["input"]) for r in rows], strict=strict)
+        bad = [
+            r["id"]
+            for r, o, i in zip(rows, outs, ins, strict=True)
+            if not (o.correct and i.correct)
+        ]
+        assert bad == [], strict
 
 
 def test_equal_checks_in_a_batch_run_once_and_keep_their_order(monkeypatch):
-    """The G samples of a task that predict the same value cost one execution."""
+    """The G samples of a task share one execution of the program, whatever they predict."""
     import stepcode.rewards.verify as verify_mod
 
     ran = []
@@ -161,6 +173,61 @@ def test_equal_checks_in_a_batch_run_once_and_keep_their_order(monkeypatch):
     monkeypatch.setattr(verify_mod, "run_jobs", counting)
     items = [(INC, "1", "2"), (INC, "1", "3"), (INC, "1", "2"), (IDENT, "1", "2"), (INC, "1", "2")]
     verdicts = verify_outputs(items)
-    assert ran == [3]  # three distinct (program, input, prediction) checks
+    assert ran == [2]  # two distinct (program, input) runs; every prediction is judged by value
     assert [v.correct for v in verdicts] == [True, False, True, False, True]
     assert verdicts[0] == verdicts[2] == verdicts[4]
+
+
+def test_results_that_are_not_plain_values_are_compared_where_they_live() -> None:
+    """Subclasses, objects, non-finite floats, huge results: the official ``==`` in the sandbox."""
+    counter = "import collections\ndef f():\n    return collections.Counter('aab')\n"
+    big = "def f():\n    return list(range(20000))\n"
+    huge_int = "def f():\n    return 10 ** 5000\n"
+    class_eq = (
+        "class P:\n    def __eq__(self, o):\n        return o == 3\ndef f():\n    return P()\n"
+    )
+    items = [
+        (counter, "", "{'a': 2, 'b': 1}"),
+        (counter, "", "{'a': 1}"),
+        (big, "", "list(range(20000))"),  # not a value: refused
+        ("def f():\n    return [float('inf'), float('nan')]\n", "", "[float('inf'), 1]"),
+        ("def f():\n    return float('-inf')\n", "", "float('-inf')"),
+        (huge_int, "", "1"),
+        (class_eq, "", "3"),  # the program's own object decides, as in the official harness
+    ]
+    assert [v.correct for v in verify_outputs(items)] == [
+        True,
+        False,
+        False,
+        False,
+        True,
+        False,
+        True,
+    ]
+    strict = verify_outputs(items[:2], strict=True)
+    assert [v.correct for v in strict] == [False, False]  # a Counter is not a dict
+    long = "def f():\n    return list(range(8000))\n"  # a 39k-char repr: cut by the sandbox
+    assert verify_outputs([(long, "", repr(list(range(8000))))], strict=True)[0].correct
+    assert verify_outputs([(big, "", repr(list(range(20000))))])[0].reason == "too_long"
+
+
+def test_program_shadowing_builtins_does_not_change_the_check() -> None:
+    shadow = (
+        "def type(x):\n    return int\n"
+        "def isinstance(a, b):\n    return True\n"
+        "set = list\nlen = lambda x: 0\nbool = lambda x: True\nrepr = lambda x: '1'\n"
+        "def f(x):\n    return [x, 2.0]\n"
+    )
+    assert verify_output(shadow, "1", "[1, 2.0]", strict=True).correct
+    assert not verify_output(shadow, "1", "[1, 2]", strict=True).correct
+    assert verify_output(shadow, "1", "[True, 2.0]").correct  # 1 == True without strict
+    assert verify_input(shadow, "[{1}, 2.0]", "{1}", strict=True).correct
+    assert not verify_input(shadow, "[{1}, 2.0]", "{True}", strict=True).correct
+
+
+def test_gi_frame_walk_of_issue_15_is_refused() -> None:
+    """On the old judge this scored as correct: the argument rebound the check's helper."""
+    double = "def f(x):\n    return x * 2\n"
+    attack = "(i for i in ()).gi_frame.f_globals.update(__stepcode_fresh=lambda s: {'f': lambda x: 6}) or 5"
+    v = verify_input(double, "6", attack)
+    assert not v.correct and v.reason == "not_a_value"

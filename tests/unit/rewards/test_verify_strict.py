@@ -23,7 +23,8 @@ def test_strict_types_all_the_way_down() -> None:
         ("{1: [1.5, 'a'], 'b': None}", "{'b': None, 1: [1.5, 'a']}", True, True),
         ("[(1, [True])]", "[(1, [1])]", True, False),
         ("{1, (2, 3.0)}", "{1, (2, 3.0)}", True, True),
-        ("frozenset({1})", "frozenset({1})", False, False),  # not a literal: rejected outright
+        ("frozenset({1})", "frozenset({1})", True, True),  # an allow-listed constructor
+        ("frozenset({1})", "frozenset({True})", True, False),
         ("(1, 2)", "[1, 2]", False, False),
     ]
     items = [(IDENTITY, value, pred) for value, pred, _, _ in cases]

@@ -41,6 +41,22 @@ def test_bad_override_fails_with_the_key_and_no_traceback() -> None:
 
 
 def test_unknown_config_kind_is_refused() -> None:
-    result = runner.invoke(get_app(), ["config", "show", "eval"])
+    result = runner.invoke(get_app(), ["config", "show", "nope"])
     assert result.exit_code == 2
     assert "train" in result.output
+
+
+def test_config_show_resolves_every_shipped_kind() -> None:
+    root = CONFIGS.parent
+    for kind, path in [
+        ("eval", root / "eval" / "aligned.yaml"),
+        ("data", root / "data" / "default.yaml"),
+    ]:
+        result = runner.invoke(
+            get_app(),
+            ["config", "show", kind, str(path), "--set", "seed=3"]
+            if kind == "data"
+            else ["config", "show", kind, str(path)],
+        )
+        assert result.exit_code == 0, result.output
+        assert yaml.safe_load(result.output)

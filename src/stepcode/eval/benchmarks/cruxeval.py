@@ -1,12 +1,15 @@
-"""CRUXEval-O and -I exactly as facebookresearch/cruxeval (MIT) prompts, extracts and scores.
+"""CRUXEval-O and -I, extracted and scored exactly as facebookresearch/cruxeval (MIT) does.
 
-* Prompts: ``prompts.py`` (direct and CoT), reproduced verbatim; stop word ``[/ANSWER]``.
+* Prompts: stepcode's own wording by default (``prompts="stepcode"``); ``prompts="official"`` renders
+  the official ``prompts.py`` templates from the user's copy of the harness (``eval.benchmarks.prompts``).
+  Stop word ``[/ANSWER]`` either way.
 * Extraction (``inference/tasks/*_prediction.py``): CoT takes the text after ``[ANSWER]``; output
   mode keeps ``split("==")[1].strip()``; input mode keeps ``split("==")[0]`` and, if ``assert f`` is
   there, ``"f" + split("assert f")[1]``.
 * Scoring (``evaluation/utils_general.py``): input mode skips generations without ``f(``; output
   mode skips those containing ``f({input})``; the rest run ``{code}\\nassert {output} == {g}``
-  (3 s) in stepcode's sandbox (never in-process). pass@1 / pass@5 unbiased, x100.
+  (3 s) in stepcode's sandbox (never in-process). pass@1 / pass@5 unbiased, x100. Beside it, each
+  answer checked by value (``assert_scoring``).
 * Official sampling (``inference/scripts``): n 10, temperature 0.2 (pass@1) / 0.8 (pass@5),
   top_p 0.95, max new tokens 1024 direct / 2048 CoT, raw prompts without a chat template.
 """
@@ -20,122 +23,21 @@ from typing import Any, Literal
 
 from stepcode.errors import DataError
 from stepcode.eval.benchmarks.assert_scoring import score_asserts
-from stepcode.eval.benchmarks.base import EvalItem, ScoreMode, ScoreReport, hf_rows
+from stepcode.eval.benchmarks.base import (
+    EvalItem,
+    ScoreMode,
+    ScoreReport,
+    hf_rows,
+    read_id_keyed_json,
+)
+from stepcode.eval.benchmarks.prompts import PromptSet, PromptSetName, prompt_set
+from stepcode.eval.benchmarks.wording import SYSTEM
 from stepcode.io import read_jsonl
+from stepcode.rewards.verify import input_check_job, output_check_job
+from stepcode.types import Verdict
 
 HF_DATASET = "cruxeval-org/cruxeval"
-SYSTEM = (
-    "You are an expert at Python programming, code execution, test case generation, and fuzzing."
-)
-
-DIRECT_OUTPUT = """You are given a Python function and an assertion containing an input to the function. Complete the assertion with a literal (no unsimplified expressions, no function calls) containing the output when executing the provided code on the given input, even if the function is incorrect or incomplete. Do NOT output any extra information. Provide the full assertion with the correct output in [ANSWER] and [/ANSWER] tags, following the examples.
-
-[PYTHON]
-def f(n):
-    return n
-assert f(17) == ??
-[/PYTHON]
-[ANSWER]
-assert f(17) == 17
-[/ANSWER]
-
-[PYTHON]
-def f(s):
-    return s + "a"
-assert f("x9j") == ??
-[/PYTHON]
-[ANSWER]
-assert f("x9j") == "x9ja"
-[/ANSWER]
-
-[PYTHON]
-{code}
-assert f({input}) == ??
-[/PYTHON]
-[ANSWER]
-"""
-
-COT_OUTPUT = """You are given a Python function and an assertion containing an input to the function. Complete the assertion with a literal (no unsimplified expressions, no function calls) containing the output when executing the provided code on the given input, even if the function is incorrect or incomplete. Do NOT output any extra information. Execute the program step by step before arriving at an answer, and provide the full assertion with the correct output in [ANSWER] and [/ANSWER] tags, following the examples.
-
-[PYTHON]
-def f(s):
-    s = s + s
-    return "b" + s + "a"
-assert f("hi") == ??
-[/PYTHON]
-[THOUGHT]
-Let's execute the code step by step:
-
-1. The function f is defined, which takes a single argument s.
-2. The function is called with the argument "hi", so within the function, s is initially "hi".
-3. Inside the function, s is concatenated with itself, so s becomes "hihi".
-4. The function then returns a new string that starts with "b", followed by the value of s (which is now "hihi"), and ends with "a".
-5. The return value of the function is therefore "bhihia".
-[/THOUGHT]
-[ANSWER]
-assert f("hi") == "bhihia"
-[/ANSWER]
-
-[PYTHON]
-{code}
-assert f({input}) == ??
-[/PYTHON]
-[THOUGHT]
-"""
-
-DIRECT_INPUT = """You will be given a function f and an output in the form f(??) == output. Find any input such that executing f on the input leads to the given output. There may be multiple answers, but you should only output one. In [ANSWER] and [/ANSWER] tags, complete the assertion with one such input that will produce the output when executing the function.
-
-[PYTHON]
-def f(my_list):
-    count = 0
-    for i in my_list:
-        if len(i) % 2 == 0:
-            count += 1
-    return count
-assert f(??) == 3
-[/PYTHON]
-[ANSWER]
-assert f(["mq", "px", "zy"]) == 3
-[/ANSWER]
-
-[PYTHON]
-def f(s1, s2):
-    return s1 + s2
-assert f(??) == "banana"
-[/PYTHON]
-[ANSWER]
-assert f("ba", "nana") == "banana"
-[/ANSWER]
-
-[PYTHON]
-{code}
-assert f(??) == {output}
-[/PYTHON]
-[ANSWER]
-"""
-
-COT_INPUT = """You will be given a function f and an output in the form f(??) == output. Your task is to find any input such that executing f on the input leads to the given output. There may be multiple answers, but only output one. First, think step by step. You MUST surround the answer with [ANSWER] and [/ANSWER] tags. Express your answer as a passing assertion containing the input and the given output.
-
-[PYTHON]
-def f(x):
-    return x + 1
-assert f(??) == 17
-[/PYTHON]
-[THOUGHT]
-To find an input such that executing f on the input leads to the given output, we can work backwards from the given assertion. We know that f(??) == 17. 
-
-Since the function f(x) returns x + 1, for f(??) to be equal to 17, the value of ?? should be 16. 
-[/THOUGHT]
-[ANSWER]
-assert f(16) == 17
-[/ANSWER]
-
-[PYTHON]
-{code}
-assert f(??) == {output}
-[/PYTHON]
-[THOUGHT]
-"""
+__all__ = ["SYSTEM", "CRUXEval", "extract_cruxeval", "load_cruxeval", "score_generations"]
 
 
 def load_cruxeval(path: str | None = None, limit: int | None = None) -> list[EvalItem]:
@@ -162,37 +64,47 @@ class CRUXEval:
     mode: Literal["output", "input"] = "output"
     cot: bool = False
     prompt_style: Literal["raw", "chat"] = "raw"
+    prompts: PromptSetName = "stepcode"
+    """stepcode (built in) | official (from ``harness``, the user's copy of the CRUXEval repo)"""
+    harness: str | None = None
+    """the user's copy of facebookresearch/cruxeval (default: ``STEPCODE_CRUXEVAL_HARNESS``)"""
     default_params: Mapping[str, Any] = field(default_factory=dict)
+    prompt_set: PromptSet = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.default_params:
             params = {"n": 10, "temperature": 0.2, "top_p": 0.95,
                       "max_tokens": 2048 if self.cot else 1024, "stop": ["[/ANSWER]"]}  # fmt: skip
             object.__setattr__(self, "default_params", params)
+        object.__setattr__(self, "prompt_set", prompt_set("cruxeval", self.prompts, self.harness))
 
     @property
     def name(self) -> str:
         return f"cruxeval-{self.mode[0]}" + ("-cot" if self.cot else "")
 
+    @property
+    def prompt_info(self) -> dict[str, str]:
+        return self.prompt_set.info
+
     def load(self, path: str | None = None, limit: int | None = None) -> list[EvalItem]:
         return load_cruxeval(path, limit)
 
     def prompt(self, item: EvalItem) -> str | list[dict[str, str]]:
-        d = item.data
-        if self.mode == "output":
-            text = (COT_OUTPUT if self.cot else DIRECT_OUTPUT).format(
-                code=d["code"], input=d["input"]
-            )
-        else:
-            text = (COT_INPUT if self.cot else DIRECT_INPUT).format(
-                code=d["code"], output=d["output"]
-            )
-        if self.prompt_style == "chat":
-            return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": text}]
-        return text
+        key = ("cot_" if self.cot else "direct_") + self.mode
+        values = {"code": item.data["code"], "input": item.data["input"],
+                  "output": item.data["output"]}  # fmt: skip
+        return self.prompt_set.render(key, values, self.prompt_style)
 
     def extract(self, item: EvalItem, generation: str) -> str | None:
         return extract_cruxeval(generation, self.mode, self.cot)
+
+    def read_generations_file(
+        self, path: str | Path, items: Sequence[EvalItem]
+    ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        """The official ``generations.json``: answers already extracted (what
+        ``evaluate_generations.py`` reads), so they are scored as they are."""
+        gens = read_id_keyed_json(path, items)
+        return gens, gens
 
     def score(
         self,
@@ -204,6 +116,16 @@ class CRUXEval:
         extracted = {
             k: [self.extract(EvalItem(item_id=k), g) for g in gs] for k, gs in generations.items()
         }
+        return self.score_extracted(items, generations, extracted, mode=mode)
+
+    def score_extracted(
+        self,
+        items: Sequence[EvalItem],
+        generations: Mapping[str, Sequence[str]],
+        extracted: Mapping[str, Sequence[str | None]],
+        *,
+        mode: ScoreMode = "official",
+    ) -> ScoreReport:
         return score_generations(self.name, self.mode, items, generations, extracted, mode=mode)
 
 
@@ -223,6 +145,14 @@ def extract_cruxeval(generation: str, mode: str, cot: bool) -> str:
     return g.strip()
 
 
+def call_arguments(call: str, entry: str) -> str | Verdict:
+    """``entry(<args>)`` -> ``<args>`` (the judge re-parses the whole call: one call, values only)."""
+    text = call.strip()
+    if not (text.startswith(f"{entry}(") and text.endswith(")")):
+        return Verdict(correct=False, reason="not_a_call")
+    return text[len(entry) + 1 : -1]
+
+
 def score_generations(name: str, task_mode: str, items: Sequence[EvalItem], generations: Mapping[str, Sequence[str]],
                       extracted: Mapping[str, Sequence[str | None]], *, mode: ScoreMode) -> ScoreReport:  # fmt: skip
     """Score already-extracted generations (the official JSON holds extracted answers)."""
@@ -235,4 +165,12 @@ def score_generations(name: str, task_mode: str, items: Sequence[EvalItem], gene
     def program(item: EvalItem, g: str) -> str:
         return f"{item.data['code']}\nassert {item.data['output']} == {g}"
 
-    return score_asserts(name, items, generations, extracted, program=program, skip=skip, mode=mode)
+    def by_value(item: EvalItem, g: str):  # noqa: ANN202 - Job | Verdict
+        d = item.data
+        if task_mode == "output":
+            return output_check_job(d["code"], d["input"], g)
+        args = call_arguments(g, "f")
+        return args if isinstance(args, Verdict) else input_check_job(d["code"], d["output"], args)
+
+    return score_asserts(name, items, generations, extracted, program=program, skip=skip,
+                         mode=mode, value_check=by_value)  # fmt: skip

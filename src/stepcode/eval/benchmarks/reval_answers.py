@@ -4,23 +4,24 @@
   anything else (and CoT without ``[/THOUGHT]``) is NO.
 * Path: first line of the answer; ``-1`` -> -1, empty -> -2; otherwise every line number whose
   stripped source equals it (none -> -2). Correct iff any of them is in Next(line).
-* State: ``value; type`` split on the last ``;`` with REval's type normalisation. Values are parsed
-  as literals plus calls of a few builtin constructors on literals (``set()``, ``float('inf')``,
-  ``bytearray(b'a')``; ``_safe_eval``), never ``eval`` of arbitrary model text in our process; a
-  value REval would accept only through other expressions is an ERROR here.
+* State: ``value; type`` split on the last ``;`` with REval's type normalisation. The value is read
+  as a literal (``reval_literals``: ``rewards.values.parse_value`` plus ``bytearray(b'a')``), never
+  run: a value REval accepts only by ``eval``-ing an expression (``1 + 1``) is an ERROR here, and so
+  is anything over the size bounds (``MAX_ANSWER_CHARS``, ``parse_value``'s own).
   Actual values come from the tracer as (repr, type name); ``_eq``: type must match one actual,
   the value's own type must be the declared one, floats within 1e-6, otherwise equality with an
-  actual value parsed from its repr (or repr equality when the repr is not a literal).
+  actual value read from its repr (or repr equality when the repr has no literal form).
 * Output: REval's padding of short answers and its penalty patterns.
 """
 
 from __future__ import annotations
 
-import ast
+import collections
 import re
 from collections.abc import Sequence
 from typing import Any
 
+from stepcode.eval.benchmarks import reval_literals as rl
 from stepcode.types import VarState
 
 NIL = "Nil"
@@ -62,6 +63,12 @@ def parse_path(resp: str, cot: bool, codelines: Sequence[str]) -> list[int]:
     return lines or [-2]
 
 
+MAX_TYPE_CHARS = 200
+"""a declared type longer than this is an ERROR (type names are short; bounds the regexes)"""
+MAX_ANSWER_CHARS = 100_000
+"""an answer longer than this is wrong without being read (REval allows 256 / 1024 new tokens)"""
+
+
 def _normalise_type(t: str) -> str:
     m = re.match(r"<class '(.*)'>", t)
     if m:
@@ -75,7 +82,7 @@ def _normalise_type(t: str) -> str:
 
 def parse_state(resp: str, cot: bool) -> tuple[Any, str] | str:
     """``(value, type name)``, ``NIL`` or ``ERROR``."""
-    if cot and "[/THOUGHT]" not in resp:
+    if len(resp) > MAX_ANSWER_CHARS or (cot and "[/THOUGHT]" not in resp):
         return ERROR
     resp = resp.replace("\u2018", "'").replace("\u2019", "'")
     resp = answer_text(resp.replace("\u201c", '"').replace("\u201d", '"').strip())
@@ -84,132 +91,78 @@ def parse_state(resp: str, cot: bool) -> tuple[Any, str] | str:
     semi = resp.rfind(";")
     if semi == -1:
         return ERROR
-    value, typ = resp[:semi].strip(), _normalise_type(resp[semi + 1 :].strip().lower())
+    value, declared = resp[:semi].strip(), resp[semi + 1 :].strip().lower()
     if value.capitalize() == NIL:
         return NIL
-    if typ == "str":
-        try:
-            v = _safe_eval(value)
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            v = value
-        return v, "str"
+    if len(declared) > MAX_TYPE_CHARS:
+        return ERROR
+    typ = _normalise_type(declared)
+    if typ == "str":  # REval: ``eval`` the text, else the text itself is the string
+        if _names_a_builtin(value):
+            return ERROR  # REval's eval gives that builtin, never a str
+        ok, v = rl.answer_value(value)
+        return (v if ok else value), "str"
+    if typ in ("datetime.datetime", "numpy.ndarray"):  # REval's order: these before None
+        built = _build_qualified(value, typ)
+        return ERROR if built is None else (built, type(built).__name__)
     if value == "None" or typ == "nonetype":
         return None, "NoneType"
-    if typ in _QUALIFIED:
-        try:
-            return _build_qualified(value, typ), _QUALIFIED[typ]
-        except Exception:  # noqa: BLE001 - REval: any failure to build the value is an ERROR
-            return ERROR
-    try:
-        return _safe_eval(value), typ
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return ERROR
+    if typ == "collections.deque" or typ.startswith("numpy."):
+        built = _build_qualified(value, typ)
+        return ERROR if built is None else (built, type(built).__name__)
+    ok, v = rl.answer_value(value)
+    return (v, typ) if ok else ERROR
 
 
-_CONSTRUCTORS = {f.__name__: f for f in (set, frozenset, bytearray, bytes, float, int, complex,
-                                          tuple, list, dict, str, bool)}  # fmt: skip
-_LITERAL_NODES = (ast.Expression, ast.Constant, ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Load,
-                  ast.UnaryOp, ast.USub, ast.UAdd, ast.BinOp, ast.Add, ast.Sub)  # fmt: skip
-_MAX_SIZE_ARG = 1_000_000
+def _names_a_builtin(text: str) -> bool:
+    import builtins
+
+    return text.isidentifier() and not text.startswith("_") and hasattr(builtins, text)
 
 
-def _extra_constructors() -> dict[str, Any]:
-    """Reprs of the non-builtin values ClassEval programs produce (tracer side only)."""
-    import collections
-    import datetime
-
-    out: dict[str, Any] = {"datetime.datetime": datetime.datetime, "deque": collections.deque}
-    try:
-        import numpy as np
-    except ImportError:
-        return out
-    out["array"] = np.array
-    for name in _NUMPY_SCALARS:
-        out[f"np.{name}"] = getattr(np, name)
-    return out
-
-
-_NUMPY_SCALARS = ("float64", "float32", "int64", "int32", "bool_")
-
-
-def _dotted(node: ast.AST) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        head = _dotted(node.value)
-        return None if head is None else f"{head}.{node.attr}"
-    return None
-
-
-def _safe_eval(text: str, extra: bool = False) -> Any:
-    """A Python literal, where calls of builtin constructors (``_CONSTRUCTORS``, positional literal
-    arguments, sizes <= 1e6) may stand for values that have no literal (``set()``); ``extra`` also
-    allows ``_extra_constructors`` (tracer reprs). Raises ``ValueError`` for anything else."""
-    if len(text) > 100_000:
-        raise ValueError("too long")
-    tree = ast.parse(text.strip(), mode="eval")
-    names = dict(_CONSTRUCTORS)
-    if extra:
-        extras = _extra_constructors()
-        for node in ast.walk(tree):
-            dotted = _dotted(node.func) if isinstance(node, ast.Call) else None
-            if dotted in extras:
-                alias = f"_c{len(names)}"
-                names[alias] = extras[dotted]
-                node.func = ast.copy_location(ast.Name(id=alias, ctx=ast.Load()), node.func)
-    has_call = any(isinstance(n, ast.Call) for n in ast.walk(tree))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            if not (isinstance(node.func, ast.Name) and node.func.id in names) or node.keywords:
-                raise ValueError("call")
-        elif isinstance(node, ast.Name):
-            if node.id not in names:
-                raise ValueError("name")
-        elif isinstance(node, ast.Constant):
-            big = isinstance(node.value, int) and abs(node.value) > _MAX_SIZE_ARG
-            if big and has_call:  # bytearray(10**12): refuse sizes, not literals
-                raise ValueError("size")
-        elif not isinstance(node, _LITERAL_NODES):
-            raise ValueError(type(node).__name__)
-    if not has_call:
-        return ast.literal_eval(tree)
-    return eval(compile(tree, "<answer>", "eval"), {"__builtins__": names})  # noqa: S307 - checked above
-
-
-_QUALIFIED = {"datetime.datetime": "datetime", "numpy.ndarray": "ndarray",
-              "collections.deque": "deque"} | {f"numpy.{n}": n for n in _NUMPY_SCALARS}  # fmt: skip
-"""declared types (lower-cased, as REval reads them) that REval's ``locate`` resolves to a
-non-builtin class it can build: declared name -> the class's ``__name__``"""
+_MAX_DATE_CHARS = 100
 
 
 def _build_qualified(value: str, typ: str) -> Any:
-    """REval's ad-hoc cases: dateutil for datetimes, ``np.array(eval(v))``, ``T(eval(v))`` falling
-    back to ``T(v)``. Raises on failure (the answer is an ERROR)."""
-    if typ == "datetime.datetime":
-        from dateutil.parser import parse
-
-        return parse(value)
-    if typ.startswith("numpy."):
-        import numpy as np
-
-        if typ == "numpy.ndarray":
-            return np.array(_safe_eval(value))
-        cls = getattr(np, typ.split(".")[1])
-    else:
-        import collections
-
-        cls = collections.deque
+    """REval's non-builtin types: dateutil for ``datetime.datetime``, ``np.array(v)`` for
+    ``numpy.ndarray``, else ``T(v)`` falling back to ``T(text)`` for ``collections.deque`` and
+    numpy's scalar classes (REval ``locate``s any class; no other module is imported here). None
+    when that fails: the answer is an ERROR."""
     try:
-        return cls(_safe_eval(value))
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return cls(value)
+        if typ == "datetime.datetime":
+            if len(value) > _MAX_DATE_CHARS:
+                return None
+            from dateutil.parser import parse
+
+            return parse(value)
+        array = typ == "numpy.ndarray"
+        if typ == "collections.deque":
+            cls: Any = collections.deque
+        else:
+            import numpy as np
+
+            cls = np.array if array else getattr(np, typ.removeprefix("numpy."), None)
+            if not array and not (isinstance(cls, type) and issubclass(cls, np.generic)):
+                return None  # numpy's scalar classes only (never a class that opens files)
+        ok, v = rl.answer_value(value)
+        if ok:
+            return cls(v)
+        return None if array or len(value) > _MAX_DATE_CHARS else cls(value)
+    except Exception:  # noqa: BLE001 - REval: any failure to build the value is an ERROR
+        return None
+
+
+def parse_actual(text: str) -> Any:
+    """The value a tracer repr stands for; ``ValueError`` when it has no literal form."""
+    ok, value = rl.actual_value(text)
+    if not ok:
+        raise ValueError(f"no literal form: {text[:60]}")
+    return value
 
 
 def _actual_value(vs: VarState) -> tuple[bool, Any]:
-    try:
-        return True, _safe_eval(vs.repr, extra=True)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return False, vs.repr
+    ok, value = rl.actual_value(vs.repr)
+    return (True, value) if ok else (False, vs.repr)
 
 
 def gold_state(vs: VarState) -> str:
@@ -219,15 +172,18 @@ def gold_state(vs: VarState) -> str:
         return f"{v}; datetime.datetime"
     if parsed and vs.type == "ndarray":
         return f"{v.tolist()!r}; numpy.ndarray"
-    if parsed and vs.type in _NUMPY_SCALARS:
+    if parsed and vs.type in rl.NUMPY_SCALARS:
         return f"{v.item()!r}; numpy.{vs.type}"
     if parsed and vs.type == "deque":
         return f"{list(v)!r}; collections.deque"
     return f"{vs.repr}; {vs.type}"
 
 
-def state_equal(ans: tuple[Any, str] | str, actual: Sequence[VarState] | None) -> bool:
-    """REval ``_eq`` over tracer values (``actual`` None = Nil)."""
+def state_equal(
+    ans: tuple[Any, str] | str, actual: Sequence[VarState] | None, mode: str = "official"
+) -> bool:
+    """REval ``_eq`` over tracer values (``actual`` None = Nil). ``official``: the value is
+    compared with every actual value (REval's ``in``); ``strict``: only with those of its type."""
     if ans == ERROR:
         return False
     if ans == NIL or actual is None:
@@ -236,26 +192,21 @@ def state_equal(ans: tuple[Any, str] | str, actual: Sequence[VarState] | None) -
     value, typ = ans
     if typ not in {a.type for a in actual} or type(value).__name__ != typ:
         return False
-    for a in actual:
-        if a.type != typ:
-            continue
-        parsed, v = _actual_value(a)
-        try:
-            if typ == "float" and parsed and abs(value - v) < 1e-6:
-                return True
-            if parsed and typ == "ndarray":
-                import numpy as np
+    return any(_matches(value, typ, a) for a in actual if a.type == typ or mode != "strict")
 
-                if np.allclose(value, v):
-                    return True
-                continue
-            if parsed and typ != "float" and bool(value == v):
-                return True
-            if not parsed and repr(value) == v:
-                return True
-        except Exception:  # noqa: BLE001 - odd comparisons are a mismatch, never a crash
-            continue
-    return False
+
+def _matches(value: Any, typ: str, actual: VarState) -> bool:
+    parsed, v = _actual_value(actual)
+    try:
+        if typ == "float":
+            return parsed and abs(value - v) < 1e-6
+        if typ == "ndarray":
+            import numpy as np
+
+            return parsed and bool(np.allclose(value, v))
+        return bool(value == v) if parsed else repr(value) == v
+    except Exception:  # noqa: BLE001 - odd comparisons are a mismatch, never a crash
+        return False
 
 
 def output_answer(resp: str, cot: bool) -> str:

@@ -19,6 +19,10 @@ no licence). What REval does and what we do:
 * Items whose class or test code imports a top-level module that is not installed here are
   skipped and counted (``missing_modules``), never run.
 
+``ABBR``, ``PRELUDE`` and the ``setUp`` header are the short layout strings REval's
+``evaluation.py`` (not its prompt files) puts around the test code: ``invocation`` uses them for the
+official prompt set only, so that its prompts are REval's to the byte.
+
 Not done: REval keeps every program's classes in one module namespace and reuses one class object
 for all pairs of a program, so class-level state could leak between pairs there; here each pair
 runs in a fresh child.
@@ -30,10 +34,13 @@ import ast
 import importlib.util
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from stepcode.errors import DataError
 from stepcode.eval.benchmarks import reval_answers as ra
+from stepcode.eval.benchmarks import reval_literals as rl
+from stepcode.eval.benchmarks.reval_data import ClassEvalTest, RevalPair
 from stepcode.types import Limits
 
 ASSERTS = ("assertEqual", "assertNotEqual", "assertAlmostEqual", "assertTrue", "assertFalse",
@@ -94,8 +101,8 @@ def setup_source(test_code: str, cls_name: str, index: int) -> str:
     return ""
 
 
-def classeval_fields(prog: dict, input_idx: int) -> dict:
-    """The EvalItem fields of a ClassEval pair (``test_index`` picks the test class)."""
+def classeval_test(prog: Mapping[str, Any], input_idx: int) -> ClassEvalTest:
+    """The test a ClassEval pair runs (``test_index`` picks the test class)."""
     try:
         setup = setup_source(prog["test"], prog["entry_point"], input_idx)
     except (SyntaxError, IndexError):
@@ -103,7 +110,7 @@ def classeval_fields(prog: dict, input_idx: int) -> dict:
             f"{prog['task_id']}: test code has no test class #{input_idx} named "
             f"{prog['entry_point']}Test* (is this REval's DREval_data.jsonl?)"
         ) from None
-    return {"part": "classeval", "test": prog["test"], "test_index": input_idx, "setup": setup}
+    return ClassEvalTest(test=str(prog["test"]), test_index=input_idx, setup=setup)
 
 
 def setup_comment(setup_src: str, *, hashed_first: bool) -> str:
@@ -114,13 +121,19 @@ def setup_comment(setup_src: str, *, hashed_first: bool) -> str:
     return head + "\n# ".join(setup_src.split("\n")[1:])
 
 
-def invocation(data: dict, task: str) -> str:
+def invocation(pair: RevalPair, task: str) -> str:
     """The text after the class code in the prompt's code block."""
     hashed = task in ("path", "output")
-    setup = setup_comment(data["setup"], hashed_first=hashed)
+    setup = setup_comment(_test(pair).setup, hashed_first=hashed)
     if task == "output":
-        return setup + PRELUDE + data["output_pred"]
-    return setup + "\n" + data["input"].rstrip()
+        return setup + PRELUDE + pair.output_pred
+    return setup + "\n" + pair.input.rstrip()
+
+
+def _test(pair: RevalPair) -> ClassEvalTest:
+    if pair.classeval is None:
+        raise ValueError(f"{pair.pair_id} is not a ClassEval pair")
+    return pair.classeval
 
 
 def missing_modules(*sources: str) -> list[str]:
@@ -139,19 +152,20 @@ def missing_modules(*sources: str) -> list[str]:
     )
 
 
-def _program(data: dict, tail: str) -> str:
-    pick = _PICK.format(pattern=f"{data['entry_point']}Test.*", index=data["test_index"])
+def _program(pair: RevalPair, tail: str) -> str:
+    test = _test(pair)
+    pick = _PICK.format(pattern=f"{pair.entry_point}Test.*", index=test.test_index)
     return (
-        f"{data['code']}\n"
+        f"{pair.code}\n"
         "__name__ = '__reval_test__'\n"  # the test file's `if __name__ == '__main__'` stays off
-        f"exec(compile({data['test']!r}, {_TEST_FILE!r}, 'exec'))\n"
+        f"exec(compile({test.test!r}, {_TEST_FILE!r}, 'exec'))\n"
         f"exec(compile({pick + tail!r}, {_HARNESS_FILE!r}, 'exec'))\n"
     )
 
 
-def trace_job(data: dict) -> tuple[str, str]:
+def trace_job(pair: RevalPair) -> tuple[str, str]:
     """``(code, call)`` for the tracer: class code + untraced harness; the call runs the test."""
-    return _program(data, _TRACE_TAIL), "__reval_test__()"
+    return _program(pair, _TRACE_TAIL), "__reval_test__()"
 
 
 def answer_method(answer: str) -> str:
@@ -164,10 +178,10 @@ def answer_method(answer: str) -> str:
     return src.replace("assert", "self.assert")
 
 
-def output_job(data: dict, answer: str) -> tuple[str, str]:
+def output_job(pair: RevalPair, answer: str) -> tuple[str, str]:
     """``(code, call)`` that returns ``PASS`` iff the answer runs as REval's test method."""
     tail = _OUTPUT_TAIL.format(method=answer_method(answer), answer_file=_ANSWER_FILE)
-    return _program(data, tail), PASS
+    return _program(pair, tail), PASS
 
 
 def _capture_snippet(snippet: str) -> str | None:
@@ -188,42 +202,42 @@ def _capture_snippet(snippet: str) -> str | None:
     return ast.unparse(tree) if n else None
 
 
-def capture_job(data: dict) -> tuple[str, str] | None:
+def capture_job(pair: RevalPair) -> tuple[str, str] | None:
     """``(code, call)`` whose call returns the reprs of the asked arguments, in order."""
-    snippet = _capture_snippet(data["input"])
+    snippet = _capture_snippet(pair.input)
     if snippet is None:
         return None
     tail = _CAPTURE + _OUTPUT_TAIL.format(method=answer_method(snippet), answer_file=_ANSWER_FILE)
-    return _program(data, tail), "__reval_caps__"
+    return _program(pair, tail), "__reval_caps__"
 
 
-def capture_values(datas: Sequence[dict]) -> list[list[str] | None]:
+def capture_values(pairs: Sequence[RevalPair]) -> list[list[str] | None]:
     """Per pair, the reprs of the asked arguments as the test computes them (sandbox, batched);
     None where the test did not run or asks nothing."""
     from stepcode.execution import Job, run_jobs
 
-    jobs = [capture_job(d) for d in datas]
+    jobs = [capture_job(p) for p in pairs]
     todo = [j for j in jobs if j is not None]
     runs = iter(run_jobs([Job(code=c, call=k, limits=Limits(timeout_s=30.0)) for c, k in todo]))
     out: list[list[str] | None] = []
     for job in jobs:
         r = next(runs).result if job is not None else None
-        try:
-            caps = ast.literal_eval(r.return_value) if r and r.status.value == "ok" else None
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            caps = None  # a bounded repr cut short
-        out.append(caps if isinstance(caps, list) else None)
+        ok, caps = (
+            rl.literal(r.return_value or "") if r and r.status.value == "ok" else (False, None)
+        )
+        good = ok and isinstance(caps, list) and all(isinstance(c, str) for c in caps)
+        out.append(caps if good else None)  # None also for a bounded repr cut short
     return out
 
 
-def gold_output(data: dict, captured: Sequence[str] | None) -> str:
+def gold_output(pair: RevalPair, captured: Sequence[str] | None) -> str:
     """A correct answer: ``??`` filled with the captured values; the original expression where a
     value is not a literal or would hit REval's penalty patterns (``assertTrue(True)``)."""
-    question: str = data["output_pred"]
-    exprs = _asked_sources(data["input"])
+    question = pair.output_pred
+    exprs = _asked_sources(pair.input)
     parts = question.split("??")
     if captured is None or len(parts) - 1 != len(exprs) or len(captured) != len(exprs):
-        return data["input"].rstrip()
+        return pair.input.rstrip()
     out = parts[0]
     for k, (value, src) in enumerate(zip(captured, exprs, strict=True)):
         fill = value if _is_literal(value) else src
@@ -246,8 +260,4 @@ def _asked_sources(snippet: str) -> list[str]:
 
 
 def _is_literal(text: str) -> bool:
-    try:
-        ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return False
-    return True
+    return rl.literal(text)[0]

@@ -1,42 +1,173 @@
-"""REval prompt templates (``prompts/{direct,cot}_{task}.txt`` of r-eval/REval @2f148b9), verbatim.
+"""Prompt sets for REval's four tasks: stepcode's own wording, or the official one.
 
-Prompts must match the official ones exactly to reproduce the benchmark; REval ships no licence,
-so this text is the one part reproduced rather than re-implemented (flagged to the lead).
-Placeholders: ``{code}``, ``{invocation}``, ``{invocation_abbr}``, ``{line}``, ``{codeline}``, ``{var}``.
+* ``stepcode`` (the default): prompts written for stepcode. They ask for the answer formats REval's
+  scorer reads (``YES``/``NO``; ``value; type`` or ``Nil``; one line of code or ``-1``; the completed
+  test code), between ``[ANSWER]`` and ``[/ANSWER]`` (the stop word), with reasoning in ``[THOUGHT]``
+  ... ``[/THOUGHT]`` for chain of thought. The scoring is the same; the numbers are NOT comparable
+  with published REval results, whose models saw the official text.
+* ``official``: REval's ``prompts/{direct,cot}_{task}.txt``, read from the user's copy of
+  r-eval/REval (``harness``: the clone, or its ``prompts/`` folder; else ``STEPCODE_REVAL_HARNESS``;
+  else next to the data directory, as in a clone where ``data/`` and ``prompts/`` are siblings). The
+  files are ``str.format`` templates; they are parsed field by field and rendered by concatenation,
+  so the text is REval's to the byte and a template cannot reach into the values' attributes.
+  REval ships no licence: stepcode ships none of its text.
+
+Fields: ``{code}``, ``{invocation}``, ``{invocation_abbr}``, ``{line}``, ``{codeline}``, ``{var}``;
+``prompt_values(pair, task)`` fills them as REval does (HumanEval path code with ``N\t`` prefixes,
+ClassEval test code after the commented ``setUp``), ``prompts(pair, task, cot, set)`` renders.
+``RevalPrompts.info`` is what ``eval run`` records (set, source, digest).
 """
 
-# ruff: noqa: E501, W291, W293
+from __future__ import annotations
 
-TEMPLATES: dict[tuple[str, str], str] = {}
+import functools
+import os
+import string
+from pathlib import Path
 
-TEMPLATES[("direct", "coverage")] = (
-    "You are given a Python function and a question on the function. Answer the question with only YES or NO, considering executing the provided code on the given input, even if the function is incorrect or incomplete. Do NOT output any extra information. Provide your answer in [ANSWER] and [/ANSWER] tags, following the examples.\n\n[PYTHON]\ndef f(x):\n    if x > 2:\n        return x*2\n    else:\n        return x\nf(3)\n[/PYTHON]\n[QUESTION]\nIs Line 3 (        return x*2) executed when f(3) is called?\n[/QUESTION]\n[ANSWER]\nYES\n[/ANSWER]\n\n[PYTHON]\nclass A:\n    def g(self, x):\n        if x > 2:\n            return self.h(x)\n        else:\n            return x\n\n    def h(self, y):\n        return y*2\n\na = A()\nassertEqual(a.g(1), 1)\n[/PYTHON]\n[QUESTION]\nIs Line 9 (        return y*2) executed when the above test code is called?\n[/QUESTION]\n[ANSWER]\nNO\n[/ANSWER]\n\n[PYTHON]\n{code}\n{invocation}\n[/PYTHON]\n[QUESTION]\nIs Line {line} ({codeline}) executed when {invocation_abbr} is called?\n[/QUESTION]\n[ANSWER]"
-)
+from stepcode.errors import ConfigError
+from stepcode.eval.benchmarks import reval_classeval as rc
+from stepcode.eval.benchmarks.prompts import Field, PromptSet, Template
+from stepcode.eval.benchmarks.reval_data import RevalPair
 
-TEMPLATES[("direct", "state")] = (
-    "You are given a Python function and a question on the function. Answer the question in \"value; type\" format, considering executing the provided code on the given input, even if the function is incorrect or incomplete. Make sure the value is a valid Python constant and the type is a valid Python class name. There may be multiple answers, but you should only output one. Do NOT output any extra information. Provide your answer in [ANSWER] and [/ANSWER] tags, following the examples.\n\n[PYTHON]\ndef f(a, b):\n    ans = a + b\n    if ans > 0:\n        ans = int(a)\n    else:\n        ans = b\n    return ans\n\nf(1.1, 2)\n[/PYTHON]\n[QUESTION]\nIs Line 4 (        ans = int(a)) executed when f(1.1, 2) is called? If so, what is the value and type of the variable ans after Line 4 is executed? If not, answer Nil.\n[/QUESTION]\n[ANSWER]\n1; int\n[/ANSWER]\n\n[PYTHON]\ndef f(a, b):\n    ans = a + b\n    if ans > 0:\n        ans = int(a)\n    else:\n        ans = b\n    return ans\n\nf(1.1, -2)\n[/PYTHON]\n[QUESTION]\nIs Line 4 (        ans = int(a)) executed when f(1.1, -2) is called? If so, what is the value and type of the variable ans after Line 4 is executed? If not, answer Nil.\n[/QUESTION]\n[ANSWER]\nNil\n[/ANSWER]\n\n[PYTHON]\nclass A:\n    def __init__(self):\n        self.x = []\n    \n    def f(self, y):\n        self.x.append(y)\n        return y\n\na = A()\nassertEqual(a.f('a'), 'a')\n[/PYTHON]\n[QUESTION]\nIs Line 6 (        self.x.append(y)) executed when the above test code is called? If so, what is the value and type of the variable self.x after Line 6 is executed? If not, answer Nil.\n[/QUESTION]\n[ANSWER]\n['a']; list\n[/ANSWER]\n\n[PYTHON]\n{code}\n{invocation}\n[/PYTHON]\n[QUESTION]\nIs Line {line} ({codeline}) executed when {invocation_abbr} is called? If so, what is the value and type of the variable {var} after Line {line} is executed? If not, answer Nil.\n[/QUESTION]\n[ANSWER]"
-)
+FIELDS = ("code", "invocation", "invocation_abbr", "line", "codeline", "var")
+KEYS = tuple(f"{s}_{t}" for s in ("direct", "cot") for t in ("coverage", "state", "path", "output"))
+ENV = "STEPCODE_REVAL_HARNESS"
 
-TEMPLATES[("direct", "path")] = (
-    "You are given a Python function and a question on the function. Answer the question with only one line of code, considering executing the provided code on the given input, even if the function is incorrect or incomplete. Do NOT output any extra information. Provide your answer in [ANSWER] and [/ANSWER] tags, following the examples.\n\n[PYTHON]\ndef f(a, b):\n    ans = a + b\n    if ans > 0:\n        ans = int(a)\n    else:\n        ans = b\n    return ans\n\nf(1.1, 2)\n[/PYTHON]\n[QUESTION]\nIf the line `        ans = int(a)` is executed when f(1.1, 2) is called, answer with the next line of code to be executed inside the function. Do NOT answer lines in the test code. If not or program terminates after this line, answer with -1.\n[/QUESTION]\n[ANSWER]\nreturn ans\n[/ANSWER]\n\n[PYTHON]\ndef f(a, b):\n    ans = a + b\n    if ans > 0:\n        ans = int(a)\n    else:\n        ans = b\n    return ans\n\nf(1.1, -2)\n[/PYTHON]\n[QUESTION]\nIf the line `        ans = int(a)` is executed when f(1.1, -2) is called, answer with the next line of code to be executed inside the function. Do NOT answer lines in the test code. If not or program terminates after this line, answer with -1.\n[/QUESTION]\n[ANSWER]\n-1\n[/ANSWER]\n\n[PYTHON]\nclass A:\n    def f(self, x):\n        z = self.g(x)\n        return z\n    \n    def g(self, y):\n        return y*2\n\na = A()\nassertEqual(a.f(3), 6)\n[/PYTHON]\n[QUESTION]\nIf the line `        z = self.g(x)` is executed when the above test code is called, answer with the next line of code to be executed inside the function. Do NOT answer lines in the test code. If not or program terminates after this line, answer with -1.\n[/QUESTION]\n[ANSWER]\nreturn y*2\n[/ANSWER]\n\n[PYTHON]\n{code}\n{invocation}\n[/PYTHON]\n[QUESTION]\nIf the line `{codeline}` is executed when {invocation_abbr} is called, answer with the next line of code to be executed inside the function. Do NOT answer lines in the test code. If not or program terminates after this line, answer with -1.\n[/QUESTION]\n[ANSWER]"
-)
 
-TEMPLATES[("direct", "output")] = (
-    'You are given a Python function and test code containing inputs to the function. Complete the assertion in the test code by just replacing the question marks with your answers, considering executing the provided code on the given input, even if the function is incorrect or incomplete. Do NOT output any extra information. Do NOT modify any other parts of the test code. Provide your answer as the completed code snippet in [ANSWER] and [/ANSWER] tags, following the examples.\n\n[PYTHON]\ndef g(s):\n    return s + "a"\n\nassert g("x9j") == ??\n[/PYTHON]\n[ANSWER]\nassert g("x9j") == "x9ja"\n[/ANSWER]\n\n[PYTHON]\nclass A:\n    def __init__(self, x):\n        self.x = x\n\n    def f(self, y):\n        return self.x + y\n\n# Test code starts here. Only write the completed test code in your answer.\na = A(3)\nassertEqual(a.f(2), ??)\nassertEqual(a.f(4), ??)\n[/PYTHON]\n[ANSWER]\na = A(3)\nassertEqual(a.f(2), 5)\nassertEqual(a.f(4), 7)\n[/ANSWER]\n\n[PYTHON]\n{code}\n{invocation}\n[/PYTHON]\n[ANSWER]'
-)
+RevalPrompts = PromptSet
+"""REval's prompt sets are ``eval.benchmarks.prompts.PromptSet`` s (keys ``{direct,cot}_{task}``)"""
 
-TEMPLATES[("cot", "coverage")] = (
-    "You are given a Python function and a question on the function. Answer the question with only YES or NO, considering executing the provided code on the given input, even if the function is incorrect or incomplete. Do NOT output any extra information. Think step by step. Your thoughts should be concise and contain no more than 10 steps. For loop logics, express your thoughts without detailing each iteration. Provide your answer in [ANSWER] and [/ANSWER] tags, following the examples.\n\n[PYTHON]\ndef f(x):\n    if x > 2:\n        return x*2\n    else:\n        return x\n\nf(3)\n[/PYTHON]\n[QUESTION]\nIs Line 3 (        return x*2) executed when f(3) is called?\n[/QUESTION]\n[THOUGHT]\n1. The function f is defined, which takes a single argument x. Then f is called with x being 3.\n2. Inside f, the condition `x > 2` at Line 2 is True because x is 3 at this point and 3 > 2, so the next statement to execute is `return x*2` at Line 3.\n3. Therefore, the answer should be YES.\n[/THOUGHT]\n[ANSWER]\nYES\n[/ANSWER]\n\n[PYTHON]\nclass A:\n    def g(self, x):\n        if x > 2:\n            return self.h(x)\n        else:\n            return x\n\n    def h(self, y):\n        return y*2\n\na = A()\nassertEqual(a.g(1), 1)\n[/PYTHON]\n[QUESTION]\nIs Line 9 (        return y*2) executed when the above test code is called?\n[/QUESTION]\n[THOUGHT]\n1. The class A is defined, which has two methods g and h.\n2. An instance of A is created. Then g is called with x being 1.\n3. Inside g, the condition `x > 2` at Line 3 is False because x is 1 at this point and 1 > 2 is False, so the next statement to execute is `return x` at Line 6.\n4. After Line 6, function g returns. Therefore, the method h is not called, and Line 9 is not executed. The answer should be NO.\n[/THOUGHT]\n[ANSWER]\nNO\n[/ANSWER]\n\n[PYTHON]\n{code}\n{invocation}\n[/PYTHON]\n[QUESTION]\nIs Line {line} ({codeline}) executed when {invocation_abbr} is called?\n[/QUESTION]\n[THOUGHT]"
-)
 
-TEMPLATES[("cot", "state")] = (
-    "You are given a Python function and a question on the function. Answer the question in \"value; type\" format, considering executing the provided code on the given input, even if the function is incorrect or incomplete. Make sure the value is a valid Python constant and the type is a valid Python class name. There may be multiple answers, but you should only output one. Do NOT output any extra information.  Think step by step. Your thoughts should be concise and contain no more than 10 steps. For loop logics, express your thoughts without detailing each iteration. Provide your answer in [ANSWER] and [/ANSWER] tags, following the examples.\n\n[PYTHON]\ndef f(a, b):\n    ans = a + b\n    if ans > 0:\n        ans = int(a)\n    else:\n        ans = b\n    return ans\n\nf(1.1, 2)\n[/PYTHON]\n[QUESTION]\nIs Line 4 (        ans = int(a)) executed when f(1.1, 2) is called? If so, what is the value and type of the variable ans after Line 4 is executed? If not, answer Nil.\n[/QUESTION]\n[THOUGHT]\n1. Function f is called with arguments a=1.1 and b=2. Thus ans should be 1.1 + 2 = 3.1.\n2. Since ans is greater than 0, Line 4 is executed.\n3. At Line 4, the value of a is 1.1, so int(a) is 1. \n4. Thus ans is 1 with type int. The answer should be 1; int.\n[/THOUGHT]\n[ANSWER]\n1; int\n[/ANSWER]\n\n[PYTHON]\ndef f(a, b):\n    ans = a + b\n    if ans > 0:\n        ans = int(a)\n    else:\n        ans = b\n    return ans\n\nf(1.1, -2)\n[/PYTHON]\n[QUESTION]\nIs Line 4 (        ans = int(a)) executed when f(1.1, -2) is called? If so, what is the value and type of the variable ans after Line 4 is executed? If not, answer Nil.\n[/QUESTION]\n[THOUGHT]\n1. Function f is called with arguments a=1.1 and b=-2. Thus ans should be 1.1 + (-2) = -0.9.\n2. Since ans is not greater than 0, Line 6 is executed and Line 4 is not executed.\n3. Thus the answer should be Nil.\n[/THOUGHT]\n[ANSWER]\nNil\n[/ANSWER]\n\n[PYTHON]\nclass A:\n    def __init__(self):\n        self.x = []\n    \n    def f(self, y):\n        self.x.append(y)\n        return y\n\na = A()\nassertEqual(a.f('a'), 'a')\n[/PYTHON]\n[QUESTION]\nIs Line 6 (        self.x.append(y)) executed when the above test code is called? If so, what is the value and type of the variable self.x after Line 6 is executed? If not, answer Nil.\n[/QUESTION]\n[THOUGHT]\n1. The test code creates an instance of class A, and self.x is an empty list initially.\n2. The method f is called with argument y='a'.\n3. Then Line 6 is executed, appending 'a' to self.x.\n4. Thus the value of self.x is ['a'] with type list. The answer should be ['a']; list.\n[/THOUGHT]\n[ANSWER]\n['a']; list\n[/ANSWER]\n\n[PYTHON]\n{code}\n{invocation}\n[/PYTHON]\n[QUESTION]\nIs Line {line} ({codeline}) executed when {invocation_abbr} is called? If so, what is the value and type of the variable {var} after Line {line} is executed? If not, answer Nil.\n[/QUESTION]\n[THOUGHT]"
-)
+def parse_template(text: str, where: str) -> Template:
+    """A ``str.format`` template as literal text and plain fields (``{{`` is a brace)."""
+    parts: list[str | Field] = []
+    try:
+        pieces = list(string.Formatter().parse(text))
+    except ValueError as e:
+        raise ConfigError(f"{where}: not a prompt template ({e})") from None
+    for literal, name, spec, conversion in pieces:
+        if literal and parts and isinstance(parts[-1], str):
+            parts[-1] += literal  # ``{{`` splits the text: keep one piece
+        elif literal:
+            parts.append(literal)
+        if name is None:
+            continue
+        if name not in FIELDS or spec or conversion:
+            raise ConfigError(f"{where}: field {{{name}}} is not one of {', '.join(FIELDS)}")
+        parts.append(Field(name))
+    return Template(tuple(parts))
 
-TEMPLATES[("cot", "path")] = (
-    "You are given a Python function and a question on the function. Answer the question with only one line of code, considering executing the provided code on the given input, even if the function is incorrect or incomplete. Do NOT output any extra information. Think step by step. Your thoughts should be concise and contain no more than 10 steps. For loop logics, express your thoughts without detailing each iteration. Provide your answer in [ANSWER] and [/ANSWER] tags, following the examples.\n\n[PYTHON]\ndef f(a, b):\n    ans = a + b\n    if ans > 0:\n        ans = int(a)\n    else:\n        ans = b\n    return ans\n\nf(1.1, 2)\n[/PYTHON]\n[QUESTION]\nIf the line `        ans = int(a)` is executed when f(1.1, 2) is called, answer with the next line of code to be executed inside the function. Do NOT answer lines in the test code. If not or program terminates after this line, answer with -1.\n[/QUESTION]\n[THOUGHT]\n1. Function f is called with arguments a=1.1 and b=2. Thus ans should be 1.1 + 2 = 3.1.\n2. Since ans is greater than 0, line `ans = int(a)` is executed.\n3. After this line, the program jumps out of the if block and returns ans. Thus, the answer should be return ans.\n[/THOUGHT]\n[ANSWER]\nreturn ans\n[/ANSWER]\n\n[PYTHON]\ndef f(a, b):\n    ans = a + b\n    if ans > 0:\n        ans = int(a)\n    else:\n        ans = b\n    return ans\n\nf(1.1, -2)\n[/PYTHON]\n[QUESTION]\nIf the line `        ans = int(a)` is executed when f(1.1, -2) is called, answer with the next line of code to be executed inside the function. Do NOT answer lines in the test code. If not or program terminates after this line, answer with -1.\n[/QUESTION]\n[THOUGHT]\n1. Function f is called with arguments a=1.1 and b=-2. Thus ans should be 1.1 - 2 = -0.9.\n2. Since ans is not greater than 0, line `ans = b` is executed, while line `ans = int(a)` is not executed.\n3. Thus the answer should be -1.\n[/THOUGHT]\n[ANSWER]\n-1\n[/ANSWER]\n\n[PYTHON]\nclass A:\n    def f(self, x):\n        z = self.g(x)\n        return z\n    \n    def g(self, y):\n        return y*2\n\na = A()\nassertEqual(a.f(3), 6)\n[/PYTHON]\n[QUESTION]\nIf the line `        z = self.g(x)` is executed when the above test code is called, answer with the next line of code to be executed inside the function. Do NOT answer lines in the test code. If not or program terminates after this line, answer with -1.\n[/QUESTION]\n[THOUGHT]\n1. Method f is called with argument x=3. Thus z should be self.g(3).\n2. When `self.g(3)` is called, the program jumps to method g with argument y=3.\n3. The first line of method g is `return y*2`. Thus the answer should be return y*2.\n[/THOUGHT]\n[ANSWER]\nreturn y*2\n[/ANSWER]\n\n[PYTHON]\n{code}\n{invocation}\n[/PYTHON]\n[QUESTION]\nIf the line `{codeline}` is executed when {invocation_abbr} is called, answer with the next line of code to be executed inside the function. Do NOT answer lines in the test code. If not or program terminates after this line, answer with -1.\n[/QUESTION]\n[THOUGHT]"
-)
 
-TEMPLATES[("cot", "output")] = (
-    'You are given a Python function and test code containing inputs to the function. Complete the assertion in the test code by just replacing the question marks with your answers, considering executing the provided code on the given input, even if the function is incorrect or incomplete. Do NOT output any extra information. Do NOT modify any other parts of the test code. Think step by step. Your thoughts should be concise and contain no more than 10 steps. For loop logics, express your thoughts without detailing each iteration. Provide your answer as the completed code snippet in [ANSWER] and [/ANSWER] tags, following the examples.\n\n[PYTHON]\ndef g(s):\n    return s + "a"\n\nassert g("x9j") == ??\n[/PYTHON]\n[THOUGHT]\n1. The function g is defined, which takes a single argument s. Then g is called with argument s="x9j".\n2. In the function, s is concatenated with "a" and returned.\n3. Thus the return value should be "x9ja", and the question marks should be replaced with "x9ja".\n[/THOUGHT]\n[ANSWER]\nassert g("x9j") == "x9ja"\n[/ANSWER]\n\n[PYTHON]\nclass A:\n    def __init__(self, x):\n        self.x = x\n\n    def f(self, y):\n        return self.x + y\n\n# Test code starts here. Only write the completed test code in your answer.\na = A(3)\nassertEqual(a.f(2), ??)\nassertEqual(a.f(4), ??)\n[/PYTHON]\n[THOUGHT]\n1. The class A is defined with an __init__ method and an f method.\n2. An instance of A is created with argument x=3, and assigned to a. Thus a.x is 3.\n3. In method f, the return value is the sum of self.x and y.\n4. Therefore, a.f(2) should return 3 + 2 = 5, and a.f(4) should return 3 + 4 = 7.\n5. The question marks should be replaced with 5 and 7, in order.\n[/THOUGHT]\n[ANSWER]\na = A(3)\nassertEqual(a.f(2), 5)\nassertEqual(a.f(4), 7)\n[/ANSWER]\n\n[PYTHON]\n{code}\n{invocation}\n[/PYTHON]\n[THOUGHT]'
-)
+def official_dir(harness: str | None = None, data_dir: str | None = None) -> Path:
+    """The folder holding REval's ``*.txt`` templates in the user's copy (see the module doc)."""
+    given = harness or os.environ.get(ENV)
+    roots = [Path(given).expanduser()] if given else []
+    if not given and data_dir:
+        roots = [Path(data_dir).expanduser(), Path(data_dir).expanduser().parent]
+    for root in roots:
+        for d in (root, root / "prompts"):
+            if (d / "direct_state.txt").is_file():
+                return d
+    if given:
+        raise ConfigError(f"REval prompts: no prompts/direct_state.txt under {given}")
+    raise ConfigError(
+        "prompts: official needs your copy of REval's prompts (a clone of r-eval/REval): set "
+        f"harness in the benchmark options or {ENV}, or keep prompts/ beside the data folder"
+    )
+
+
+def official_prompts(harness: str | None = None, data_dir: str | None = None) -> RevalPrompts:
+    d = official_dir(harness, data_dir)
+    templates = {}
+    for key in KEYS:
+        f = d / f"{key}.txt"
+        try:
+            text = f.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(f"REval prompts: cannot read {f} ({e})") from None
+        templates[key] = parse_template(text, str(f))
+    return PromptSet(name="official", templates=templates, system=_system(d), source=str(d))
+
+
+def _system(prompts_dir: Path) -> str | None:
+    """The system message of REval's ``inference.py`` (its OpenAI runner), read, never run."""
+    import ast
+
+    f = prompts_dir.parent / "inference.py"
+    try:
+        tree = ast.parse(f.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            pairs = {
+                k.value: v.value
+                for k, v in zip(node.keys, node.values, strict=True)
+                if isinstance(k, ast.Constant) and isinstance(v, ast.Constant)
+            }
+            if pairs.get("role") == "system" and isinstance(pairs.get("content"), str):
+                return pairs["content"]
+    return None
+
+
+@functools.cache
+def stepcode_prompts() -> RevalPrompts:
+    from stepcode.eval.benchmarks.reval_wording import TEMPLATES
+    from stepcode.eval.benchmarks.wording import SYSTEM
+
+    parsed = {k: parse_template(v, f"stepcode {k}") for k, v in TEMPLATES.items()}
+    return PromptSet(name="stepcode", templates=parsed, system=SYSTEM)
+
+
+_STEPCODE_SETUP = "\n# setUp, already run:\n"
+_STEPCODE_TEST = "\n# the test code\n"
+
+
+def invocation(pair: RevalPair, task: str = "coverage", prompt_set: str = "official") -> str:
+    """HumanEval ``fn(args)`` (output: the assertion); ClassEval: the commented ``setUp`` then
+    the test snippet, in REval's layout (or stepcode's, for its own prompts)."""
+    if pair.classeval is None:
+        if task == "output":
+            return "\n" + pair.output_pred
+        return f"{pair.entry_point}{pair.input[:-2]})"
+    if prompt_set == "official":
+        return rc.invocation(pair, task)
+    setup = pair.classeval.setup
+    head = (
+        _STEPCODE_SETUP + "".join(f"# {x}\n" for x in setup.rstrip("\n").split("\n"))
+        if setup
+        else ""
+    )
+    if task == "output":
+        return head + _STEPCODE_TEST + pair.output_pred
+    return head + _STEPCODE_TEST + pair.input.rstrip()
+
+
+def prompt_values(pair: RevalPair, task: str, prompt_set: str = "official") -> list[dict[str, str]]:
+    """The template fields of each prompt: one per (line, var) question, one for ``output``."""
+    inv = invocation(pair, task, prompt_set)
+    if task == "output":
+        return [{"code": pair.code, "invocation": inv}]
+    lines = pair.code.split("\n")
+    numbered = task == "path" and pair.classeval is None
+    shown = "".join(f"{i + 1}\t{s}\n" for i, s in enumerate(lines)) if numbered else pair.code
+    abbr = inv
+    if pair.classeval is not None:
+        from stepcode.eval.benchmarks.reval_wording import ABBR
+
+        abbr = rc.ABBR if prompt_set == "official" else ABBR
+    return [
+        {"code": shown, "invocation": inv, "invocation_abbr": abbr, "line": str(q.lineno),
+         "codeline": lines[q.lineno - 1], "var": q.var}
+        for q in pair.questions
+    ]  # fmt: skip
+
+
+def prompts(
+    pair: RevalPair, task: str, cot: bool = False, prompt_set: RevalPrompts | None = None
+) -> list[str]:
+    """The prompts of ``pair`` for ``task`` (stepcode's wording unless ``prompt_set`` is given)."""
+    ps = prompt_set or stepcode_prompts()
+    key = f"{'cot' if cot else 'direct'}_{task}"
+    return [ps.templates[key].render(v) for v in prompt_values(pair, task, ps.name)]
