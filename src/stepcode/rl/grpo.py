@@ -71,7 +71,10 @@ def grpo_step(
     device = next(model.parameters()).device
     batch = pack_rollouts(rollouts, tokenizer.pad_token_id).to(device)
     steps = stack_rows(
-        [row_steps(w, r.completion_offsets) for r, w in zip(rollouts, rewards, strict=True)],
+        [
+            row_steps(w, r.completion_offsets, trace_lines=g.trace_lines)
+            for r, w in zip(rollouts, rewards, strict=True)
+        ],
         [b for b in range(len(tasks)) for _ in range(G)],
         batch.completion_mask.shape[1],
     )
