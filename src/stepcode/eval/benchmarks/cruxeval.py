@@ -30,8 +30,8 @@ from stepcode.eval.benchmarks.base import (
     hf_rows,
     read_id_keyed_json,
 )
-from stepcode.eval.benchmarks.prompts import PromptSet, PromptSetName, prompt_set
-from stepcode.eval.benchmarks.wording import SYSTEM
+from stepcode.eval.benchmarks.prompts import PromptSet, PromptSetName
+from stepcode.eval.benchmarks.wording import SYSTEM, prompt_set
 from stepcode.io import read_jsonl
 from stepcode.rewards.verify import input_check_job, output_check_job
 from stepcode.types import Verdict

@@ -26,7 +26,8 @@ from stepcode.errors import DataError
 from stepcode.eval.benchmarks.assert_scoring import score_asserts
 from stepcode.eval.benchmarks.base import EvalItem, ScoreMode, ScoreReport, hf_rows
 from stepcode.eval.benchmarks.cruxeval import call_arguments
-from stepcode.eval.benchmarks.prompts import PromptSet, PromptSetName, prompt_set
+from stepcode.eval.benchmarks.prompts import PromptSet, PromptSetName
+from stepcode.eval.benchmarks.wording import prompt_set
 from stepcode.io import read_jsonl
 from stepcode.rewards.verify import output_check_job
 from stepcode.types import Limits, Verdict

@@ -193,14 +193,3 @@ def _string_assignment(tree: ast.Module, func: str, var: str) -> str | None:
                 and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)):  # fmt: skip
             return n.value.value
     return None
-
-
-def prompt_set(family: str, name: PromptSetName, harness: str | None = None) -> PromptSet:
-    """``stepcode`` (built in) or ``official`` (from the harness copy) prompts for ``family``."""
-    if name == "official":
-        return official_prompts(family, harness)
-    if name != "stepcode":
-        raise ConfigError(f"prompts={name!r}: choose stepcode or official")
-    from stepcode.eval.benchmarks import wording
-
-    return wording.STEPCODE_PROMPTS[family]

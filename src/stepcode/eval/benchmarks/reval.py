@@ -44,10 +44,10 @@ from stepcode.eval.benchmarks.reval_data import (
     RevalItem,
     RevalPair,
     as_eval_item,
-    load_reval,
     read_official_log,
     reval_item,
 )
+from stepcode.eval.benchmarks.reval_load import load_reval
 from stepcode.eval.benchmarks.reval_prompts import ENV as PROMPTS_ENV
 from stepcode.eval.benchmarks.reval_prompts import (
     RevalPrompts,

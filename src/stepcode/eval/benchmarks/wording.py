@@ -8,7 +8,8 @@ end with an open ``[THOUGHT]``. ``{code}``, ``{input}`` and ``{output}`` are the
 
 from __future__ import annotations
 
-from stepcode.eval.benchmarks.prompts import PromptSet, Template
+from stepcode.errors import ConfigError
+from stepcode.eval.benchmarks.prompts import PromptSet, PromptSetName, Template, official_prompts
 
 SYSTEM = "You read Python code carefully and say exactly what it does when it runs."
 
@@ -105,3 +106,13 @@ STEPCODE_PROMPTS = {
     }),
 }  # fmt: skip
 """family -> the default prompt set"""
+
+
+def prompt_set(family: str, name: PromptSetName, harness: str | None = None) -> PromptSet:
+    """``stepcode`` (the wording above) or ``official`` (read from the user's harness copy,
+    ``prompts.official_prompts``) prompts for ``family``."""
+    if name == "official":
+        return official_prompts(family, harness)
+    if name != "stepcode":
+        raise ConfigError(f"prompts={name!r}: choose stepcode or official")
+    return STEPCODE_PROMPTS[family]
