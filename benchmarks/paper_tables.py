@@ -132,13 +132,13 @@ def _row_extras(run_dir: Path) -> dict[str, Any]:
     level_of = {t.task_id: str(t.metadata.get("level", "?")) for t in aligned}
     tokens: dict[str, list[int]] = {}
     for r in rows:
-        n = len(tok.encode(r["completion"], add_special_tokens=False))
-        for key in (level_of.get(r["task_id"], "?"), "all"):
+        n = len(tok.encode(r["generation"], add_special_tokens=False))
+        for key in (level_of.get(r["item_id"], "?"), "all"):
             tokens.setdefault(key, []).append(n)
     extra = {
         "plain": plain,
         "tokens": {lv: statistics.mean(v) for lv, v in tokens.items()},
-        "outcomes": {r["task_id"]: r["outcome"] for r in rows},
+        "outcomes": {r["item_id"]: float(r["correct"]) for r in rows},
     }
     path.write_text(json.dumps(extra))
     return extra

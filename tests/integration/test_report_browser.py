@@ -16,7 +16,7 @@ from stepcode.rl.config import TrainConfig
 from stepcode.rl.report import write_report
 from stepcode.rl.train import train
 from stepcode.tasks import sft_target
-from stepcode.types import Task
+from stepcode.types import SampleRecord, Task
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(
@@ -93,8 +93,8 @@ def test_sample_viewer_marks_scored_steps_and_escapes_model_text(
                                                f"{first.name}: {HOSTILE}", 1)  # fmt: skip
     completions = [gold, wrong_first]
     rewards = score_batch(tasks, completions)
-    rows = [{"task_id": t.task_id, "level": str(t.metadata["level"]), "completion": c,
-             "outcome": w.outcome, "steps": list(w.steps), "audit": w.audit}
+    rows = [SampleRecord.from_reward(item_id=t.task_id, generation=c, reward=w,
+                                     group={"level": str(t.metadata["level"])}).to_dict()
             for t, c, w in zip(tasks, completions, rewards, strict=True)]  # fmt: skip
     page_dir = tmp_path / "page"
     shutil.copytree(run_dir / "data", page_dir / "data")

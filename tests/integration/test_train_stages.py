@@ -56,7 +56,7 @@ def test_grpo_levels_give_the_rl_stage_its_own_tasks(tmp_path: Path) -> None:
     grpo_ids = {r["task_id"] for r in rows}
     step_file = out / "samples" / "step_000003.jsonl"
     sampled = [json.loads(x) for x in step_file.read_text().splitlines()]
-    assert sampled and {r["task_id"] for r in sampled} <= grpo_ids
+    assert sampled and {r["item_id"] for r in sampled} <= grpo_ids
     held = [json.loads(x)["reference"] for x in
             (out / "data" / "eval.jsonl").read_text().splitlines()]  # fmt: skip
     grpo_pairs = {r["reference"]["code"] + r["reference"]["input_args"] for r in rows}

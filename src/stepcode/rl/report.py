@@ -218,18 +218,19 @@ def accuracy_table(stages: Mapping[str, Table]) -> str:
 def sample_viewer(
     rows: Sequence[Mapping[str, Any]], tasks: Mapping[str, Any], *, limit: int = 6
 ) -> str:
-    """HTML of a few held-out samples: program, true vs predicted anchor states (right/wrong), and
-    the answer. Picks a mix: right answers, right answers through wrong steps, wrong answers."""
+    """HTML of a few held-out samples (``types.SampleRecord`` rows): program, true vs predicted
+    anchor states (right/wrong), and the answer. Picks a mix: right answers, right answers through
+    wrong steps, wrong answers."""
     from stepcode.rewards import parse_completion
 
     picked = _pick(rows, limit)
     parts = ["<div id='sample-viewer'>"]
     for row in picked:
-        task = tasks.get(row.get("task_id"))
+        task = tasks.get(row.get("item_id"))
         if task is None:
             continue
         ref = task.reference
-        parsed = parse_completion(task, str(row.get("completion", "")))
+        parsed = parse_completion(task, str(row.get("generation", "")))
         lines = []
         for k, anchor in enumerate(ref.anchors):
             pred = parsed.steps[k] if k < len(parsed.steps) else None
@@ -247,17 +248,17 @@ def sample_viewer(
                 f"<td class='text'>{html_text(f'{extra[0]}: {extra[1]}', 200)}</td>"
                 "<td>extra</td></tr>"
             )
-        verdict = "right" if row.get("outcome") else "wrong"
+        verdict = "right" if row.get("correct") else "wrong"
         parts.append(
-            f"<div class='sample'><h3>{html_text(row.get('task_id'))} (level "
-            f"{html_text(row.get('level'))}, {html_text(row.get('audit'))})</h3>"
+            f"<div class='sample'><h3>{html_text(row.get('item_id'))} (level "
+            f"{html_text(_level(row))}, {html_text(row.get('audit'))})</h3>"
             f"<pre class='program'>{html_text(ref.code, 4000)}</pre>"
             f"<p>call: <code>{html_text(ref.entry_point)}({html_text(ref.input_args, 300)})"
             "</code></p><table class='steps'><tr><th>#</th><th>true state</th>"
             f"<th>predicted</th><th></th></tr>{''.join(lines)}</table>"
             f"<p class='answer {verdict}'>answer: <code>{html_text(parsed.predicted, 300)}</code>"
             f" (true: <code>{html_text(ref.output, 300)}</code>) {verdict}</p>"
-            f"<details><summary>completion</summary><pre>{html_text(row.get('completion'), 4000)}"
+            f"<details><summary>completion</summary><pre>{html_text(row.get('generation'), 4000)}"
             "</pre></details></div>"
         )
     parts.append("</div>")
@@ -331,8 +332,14 @@ def _pick(rows: Sequence[Mapping[str, Any]], limit: int) -> list[Mapping[str, An
 def _by_level(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
     out: dict[str, list[Mapping[str, Any]]] = {}
     for r in rows:
-        out.setdefault(str(r.get("level", "?")), []).append(r)
+        out.setdefault(_level(r), []).append(r)
     return dict(sorted(out.items()))
+
+
+def _level(row: Mapping[str, Any]) -> str:
+    """The level label of a ``types.SampleRecord`` row (``group.level``)."""
+    group = row.get("group")
+    return str(group.get("level", "?")) if isinstance(group, Mapping) else "?"
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
