@@ -61,3 +61,9 @@ def test_grpo_levels_give_the_rl_stage_its_own_tasks(tmp_path: Path) -> None:
             (out / "data" / "eval.jsonl").read_text().splitlines()]  # fmt: skip
     grpo_pairs = {r["reference"]["code"] + r["reference"]["input_args"] for r in rows}
     assert not {h["code"] + h["input_args"] for h in held} & grpo_pairs
+
+
+def test_rl_only_run_has_no_warmup_column(tmp_path: Path) -> None:
+    sets = [*TINY, "sft.steps=0", "grpo.steps=1", f"run.out={tmp_path / 'r'}"]
+    summary = train(load_config(TrainConfig, None, sets))
+    assert summary.warmup is None and not (tmp_path / "r" / "samples" / "eval_warmup.jsonl").exists()

@@ -184,7 +184,7 @@ def _run_grpo(run: _Run, tasks: tuple[Task, ...], payload: dict | None) -> None:
     opt = _grpo_optimizer(cfg, run.model)
     done = ckpt.restore(payload, run.model, opt, None).step if payload else cfg.sft.steps
     ref_model = copy.deepcopy(run.model).eval() if cfg.grpo.kl_coef > 0 else None
-    if done == cfg.sft.steps and cfg.grpo.steps and "warmup" not in run.extra:
+    if cfg.sft.steps and done == cfg.sft.steps and cfg.grpo.steps and "warmup" not in run.extra:
         _held_out(run, cfg.sft.steps, "warmup")  # the warm-up's own column (skipped without SFT)
     for step in range(done - cfg.sft.steps, cfg.grpo.steps):
         gstep = cfg.sft.steps + step + 1
