@@ -71,9 +71,9 @@ def train(
             last["phase"] = phase
 
         summary = run_training(cfg, progress=progress, force=force)
-    table = Table("level", "n", "final % before", "final % after", "step % before", "step % after",
-                  "right answer, wrong steps %", title="held-out output prediction (greedy)")  # fmt: skip
-    for row in format_table(summary.before, summary.after):
+    header, rows = format_table(summary.before, summary.after, summary.warmup)
+    table = Table(*header, title="held-out output prediction (greedy)")
+    for row in rows:
         table.add_row(*row)
     console.print(table)
     console.print(

@@ -33,6 +33,10 @@ Deviations from the paper (numbered, deliberate):
   4. Masked steps (no ground-truth anchor, or padding) get 0 everywhere, and the intra "mean of
      later steps" averages only valid later steps.
   5. ``norm_by_std=False`` gives the Dr.GRPO variant (mean-centred only); not in the paper.
+  6. ``intra="centred"`` subtracts the group mean of Eq. 11 per step (``centre_in_group``). Eq. 11
+     as written is never negative, so it adds ``lam * mean_g A_intra`` to every group's mean
+     advantage: it reinforces right steps even in groups where every sample is right (a
+     self-imitation push the group term never gives). ``paper`` (the default) keeps the paper's form.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ import torch
 
 Mode = Literal["terminal", "step", "bilevel", "process"]
 TokenRule = Literal["span", "suffix_sum"]
+IntraForm = Literal["paper", "centred"]
 MODES: tuple[str, ...] = ("terminal", "step", "bilevel", "process")
 
 
@@ -78,6 +83,24 @@ def group_advantages(
     return torch.where(informative & step_mask, adv, torch.zeros_like(adv))
 
 
+def informative_groups(step_rewards: torch.Tensor, step_mask: torch.Tensor) -> torch.Tensor:
+    """Which (task, step) columns carry a group signal: >= 2 valid samples that differ.
+
+    Args:
+        step_rewards: ``[B, G, S]`` float.
+        step_mask: ``[B, G, S]`` bool.
+
+    Returns:
+        ``[B, S]`` bool. ``[:, -1]`` is "the outcome varies" (terminal GRPO learns only from
+        those groups); ``.any(-1)`` is "some step varies" (step / Bi-Level GRPO).
+    """
+    r = step_rewards.float()
+    big = torch.finfo(r.dtype).max
+    hi = torch.where(step_mask, r, -big).amax(dim=1)
+    lo = torch.where(step_mask, r, big).amin(dim=1)
+    return (step_mask.sum(dim=1) >= 2) & (hi > lo)
+
+
 def intra_credit(step_rewards: torch.Tensor, step_mask: torch.Tensor) -> torch.Tensor:
     """Intra-trajectory shaping (Eq. 11): ``r_i * (1 + mean of the valid later step rewards)``.
 
@@ -94,6 +117,23 @@ def intra_credit(step_rewards: torch.Tensor, step_mask: torch.Tensor) -> torch.T
     later_count = _suffix_sum(m) - m
     future = torch.where(later_count > 0, later_sum / later_count.clamp(min=1), 0.0)
     return r * (1.0 + future) * m
+
+
+def centre_in_group(values: torch.Tensor, step_mask: torch.Tensor) -> torch.Tensor:
+    """Subtract, per task and step, the mean over the group's valid samples.
+
+    Args:
+        values: ``[B, G, S]`` float (e.g. ``intra_credit``).
+        step_mask: ``[B, G, S]`` bool.
+
+    Returns:
+        ``[B, G, S]`` float32 ``v - mean_g' v[g']`` over valid samples; 0 where masked. Summed
+        over the group it is 0 for every step, so the term no longer shifts the mean advantage.
+    """
+    v = values.float() * step_mask
+    m = step_mask.float()
+    mean = v.sum(dim=1, keepdim=True) / m.sum(dim=1, keepdim=True).clamp(min=1)
+    return (v - mean) * m
 
 
 def process_advantages(
@@ -125,6 +165,7 @@ def step_advantages(
     mode: Mode = "bilevel",
     eps: float = 1e-6,
     norm_by_std: bool = True,
+    intra: IntraForm = "paper",
 ) -> torch.Tensor:
     """Per-step advantages ``[B, G, S]`` for one of the modes in the module docstring.
 
@@ -133,6 +174,9 @@ def step_advantages(
         step_mask: ``[B, G, S]`` bool; ``step_mask[..., S - 1]`` should be True.
         lam: weight of the intra term (``bilevel`` only; ``step`` is ``lam = 0``).
         mode: ``terminal`` | ``step`` | ``bilevel`` | ``process``.
+        intra: ``paper``: Eq. 11 as written (never negative, so it raises the mean advantage of
+            every group by ``lam`` times the mean intra credit); ``centred``: Eq. 11 minus its
+            group mean per step (``centre_in_group``), zero-mean like the group term.
 
     Returns:
         ``[B, G, S]`` float32, 0 where masked.
@@ -144,7 +188,12 @@ def step_advantages(
         return group_advantages(step_rewards, step_mask, eps, norm_by_std)
     if mode == "bilevel":
         group = group_advantages(step_rewards, step_mask, eps, norm_by_std)
-        return group + lam * intra_credit(step_rewards, step_mask)
+        credit = intra_credit(step_rewards, step_mask)
+        if intra == "centred":
+            credit = centre_in_group(credit, step_mask)
+        elif intra != "paper":
+            raise ValueError(f"unknown intra form {intra!r}: use 'paper' or 'centred'")
+        return group + lam * credit
     if mode == "process":
         return process_advantages(step_rewards, step_mask, eps)
     raise ValueError(f"unknown advantage mode {mode!r}: use one of {MODES}")

@@ -74,9 +74,19 @@ class DataConfig:
     """prompt template style"""
     dataset: str | None = None
     """a ``stepcode data build`` output dir to train on instead of synthesizing"""
+    grpo_levels: tuple[int, ...] = ()
+    """synthesizer levels of the GRPO tasks (fresh programs, their own seed); () = GRPO on the
+    SFT tasks"""
+    n_grpo: int = 1000
+    """GRPO programs per ``grpo_levels`` level"""
 
     def __post_init__(self) -> None:
         _check(all(1 <= lv <= 6 for lv in self.levels), f"data.levels={self.levels}: use 1..6")
+        _check(
+            all(1 <= lv <= 6 for lv in self.grpo_levels),
+            f"data.grpo_levels={self.grpo_levels}: use 1..6 (or [] for the SFT tasks)",
+        )
+        _check(self.n_grpo >= 1, f"data.n_grpo={self.n_grpo}: must be >= 1")
         _check(all(1 <= lv <= 6 for lv in self.eval_levels), f"data.eval_levels={self.eval_levels}")
         _check(self.n_train >= 1 and self.n_eval >= 1, "data.n_train and data.n_eval must be >= 1")
         _check(
@@ -220,6 +230,12 @@ class GRPOConfig:
     """terminal = plain GRPO on the outcome; step = per-anchor (lam 0); bilevel = paper"""
     lam: float = 0.3
     """weight of the intra-trajectory term (bilevel)"""
+    trace_lines: Literal["free", "exact"] = "free"
+    """exact: a response whose trace has more or fewer lines than the program prints gets
+    terminal reward 0 (``rl.steps.row_steps``); free: only the outcome counts"""
+    intra: Literal["paper", "centred"] = "paper"
+    """Eq. 11 as the paper writes it (never negative: it raises every group's mean advantage) or
+    minus its group mean per step (``rl.advantages.centre_in_group``)"""
     token_rule: Literal["span", "suffix_sum"] = "span"
     """how step advantages reach tokens"""
     clip_eps: float = 0.2
@@ -243,7 +259,9 @@ class GRPOConfig:
         """The estimator's settings (``rl.steps.batch_token_advantages``)."""
         from stepcode.rl.steps import AdvantageSpec
 
-        return AdvantageSpec(mode=self.mode, lam=self.lam, token_rule=self.token_rule)
+        return AdvantageSpec(
+            mode=self.mode, lam=self.lam, token_rule=self.token_rule, intra=self.intra
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -272,9 +290,13 @@ class RunConfig:
     """GRPO: dump a few completions every N steps"""
     eval_max_new_tokens: int = 128
     """greedy decoding cap for the before/after evaluation"""
+    eval_every: int = 0
+    """GRPO: also evaluate held-out every N steps (``eval/*`` metrics: the curves); 0 = only at
+    the end of the warm-up and of the run (those two are in ``summary.json``)"""
 
     def __post_init__(self) -> None:
         _check(self.save_every >= 1 and self.log_every >= 1, "run.save_every/log_every >= 1")
+        _check(self.eval_every >= 0, f"run.eval_every={self.eval_every}: must be >= 0 (0 = off)")
 
 
 @dataclass(frozen=True, kw_only=True)

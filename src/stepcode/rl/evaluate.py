@@ -64,21 +64,22 @@ def _summarise(rewards: Sequence[Any]) -> dict[str, float]:
 
 
 def format_table(
-    before: Mapping[str, Mapping[str, float]], after: Mapping[str, Mapping[str, float]]
-) -> list[list[str]]:
-    """Rows of the before/after table (level, n, final before->after, step before->after)."""
+    before: Mapping[str, Mapping[str, float]],
+    after: Mapping[str, Mapping[str, float]],
+    warmup: Mapping[str, Mapping[str, float]] | None = None,
+) -> tuple[list[str], list[list[str]]]:
+    """``(header, rows)`` of the held-out table: per level, final and step accuracy at init, after
+    the warm-up (when given) and at the end, then "right answer, wrong steps" at the end."""
+    stages = [("init", before), *([("warm-up", warmup)] if warmup else []),
+              ("GRPO" if warmup else "after", after)]  # fmt: skip
+    header = ["level", "n"]
+    header += [f"final % {name}" for name, _ in stages] + [f"step % {name}" for name, _ in stages]
+    header.append("right answer, wrong steps %")
     rows = []
-    for level in after:
-        b, a = before.get(level, {}), after[level]
-        rows.append(
-            [
-                level,
-                f"{int(a['n'])}",
-                f"{100 * b.get('final_acc', 0):.1f}",
-                f"{100 * a['final_acc']:.1f}",
-                f"{100 * b.get('step_acc', 0):.1f}",
-                f"{100 * a['step_acc']:.1f}",
-                f"{100 * a['right_answer_wrong_steps']:.1f}",
-            ]  # fmt: skip
-        )
-    return rows
+    for level, a in after.items():
+        cells = [level, f"{int(a['n'])}"]
+        for key in ("final_acc", "step_acc"):
+            cells += [f"{100 * t.get(level, {}).get(key, 0.0):.1f}" for _, t in stages]
+        cells.append(f"{100 * a['right_answer_wrong_steps']:.1f}")
+        rows.append(cells)
+    return header, rows

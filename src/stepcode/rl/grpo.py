@@ -17,6 +17,7 @@ import torch
 
 from stepcode.rewards import score_batch
 from stepcode.rewards.summary import summarize
+from stepcode.rl.advantages import informative_groups
 from stepcode.rl.config import TrainConfig
 from stepcode.rl.logprobs import PackedBatch, pack_rollouts, token_logprobs
 from stepcode.rl.loss import policy_loss
@@ -73,7 +74,7 @@ def grpo_step(
     terminal = ["scalar" if t.kind is TaskKind.CODEGEN else "outcome" for t in row_tasks]
     steps = stack_rows(
         [
-            row_steps(w, r.completion_offsets, terminal_from=k)  # type: ignore[arg-type]
+            row_steps(w, r.completion_offsets, terminal_from=k, trace_lines=g.trace_lines)  # type: ignore[arg-type]
             for r, w, k in zip(rollouts, rewards, terminal, strict=True)
         ],  # fmt: skip
         [b for b in range(len(tasks)) for _ in range(G)],
@@ -92,7 +93,9 @@ def grpo_step(
         "loss/kl": stats["kl"],
         "policy/clipfrac": stats["clipfrac"],
         "policy/approx_kl": stats["approx_kl"],
-        "policy/adv_abs_mean": float(adv.abs().sum() / max(1.0, n_tokens)),
+        "policy/ratio_mean": stats["ratio_mean"],
+        "policy/entropy": stats["entropy"],
+        **advantage_metrics(adv, batch.completion_mask, steps.step_rewards, steps.step_mask),
         "optim/grad_norm": float(norm),
         "rollout/len_mean": n_tokens / len(rollouts),
         "rollout/truncated_rate": sum(r.finish_reason == "length" for r in rollouts)
@@ -115,13 +118,15 @@ def accumulate_policy_grad(
     ``grpo.micro_batch`` rows (0 = all at once); gradients equal one full-batch backward.
 
     ``adv`` is ``[N, L]`` on the model's device. Returns the loss value and token-weighted
-    ``kl``/``clipfrac``/``approx_kl``. Does not step the optimizer.
+    ``kl``/``clipfrac``/``approx_kl``/``ratio_mean`` and ``entropy`` (mean negative log-prob of
+    the sampled tokens). Does not step the optimizer.
     """
     g, temp = cfg.grpo, cfg.rollout.temperature
     n_rows = batch.input_ids.shape[0]
     rows = g.micro_batch or n_rows
     total = max(1.0, float(batch.completion_mask.sum()))
-    loss_sum, stats = 0.0, {"kl": 0.0, "clipfrac": 0.0, "approx_kl": 0.0}
+    loss_sum = 0.0
+    stats = {"kl": 0.0, "clipfrac": 0.0, "approx_kl": 0.0, "ratio_mean": 0.0, "entropy": 0.0}
     model.train()
     for lo in range(0, n_rows, rows):
         ids, attn = batch.input_ids[lo : lo + rows], batch.attention_mask[lo : lo + rows]
@@ -138,9 +143,29 @@ def accumulate_policy_grad(
         loss.backward()
         share = float(mask.sum()) / total
         loss_sum += float(loss.detach())
-        for key in stats:
+        for key in ("kl", "clipfrac", "approx_kl", "ratio_mean"):
             stats[key] += share * getattr(st, key)
+        # sampled-token NLL: an unbiased estimate of the policy's entropy at the sampling temperature
+        stats["entropy"] -= float((lp.detach() * mask).sum()) / total
     return loss_sum, stats
+
+
+def advantage_metrics(
+    adv: torch.Tensor, mask: torch.Tensor, step_rewards: torch.Tensor, step_mask: torch.Tensor
+) -> dict[str, float]:
+    """``adv/*`` over counted tokens (``adv`` ``[N, L]``, ``mask`` ``[N, L]``) and the share of
+    groups with a signal (``step_rewards``/``step_mask`` ``[B, G, S]``): the outcome varies
+    (what terminal GRPO learns from) or any step varies (step / Bi-Level)."""
+    vals = adv[mask.bool()].float()
+    inf = informative_groups(step_rewards, step_mask)  # [B, S]
+    return {
+        "adv/mean": float(vals.mean()) if vals.numel() else 0.0,
+        "adv/abs_mean": float(vals.abs().mean()) if vals.numel() else 0.0,
+        "adv/std": float(vals.std()) if vals.numel() > 1 else 0.0,
+        "adv/zero_share": float((vals == 0).float().mean()) if vals.numel() else 0.0,
+        "groups/informative_outcome": float(inf[:, -1].float().mean()) if inf.numel() else 0.0,
+        "groups/informative_steps": float(inf.any(-1).float().mean()) if inf.numel() else 0.0,
+    }
 
 
 def reward_metrics(rewards: Sequence[Reward]) -> dict[str, float]:

@@ -25,11 +25,12 @@ from typing import Literal
 
 import torch
 
-from stepcode.rl.advantages import Mode, TokenRule, step_advantages, token_advantages
+from stepcode.rl.advantages import IntraForm, Mode, TokenRule, step_advantages, token_advantages
 from stepcode.rl.segment import segment_completion
 from stepcode.types import Reward
 
 Span = tuple[int, int]
+TraceLines = Literal["free", "exact"]
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ def row_steps(
     token_offsets: Sequence[Span],
     *,
     terminal_from: Literal["outcome", "scalar"] = "outcome",
+    trace_lines: TraceLines = "free",
 ) -> RowSteps:
     """``RowSteps`` of one scored response.
 
@@ -92,14 +94,23 @@ def row_steps(
             (``Rollout.completion_offsets``, ``rollout.detokenize.detokenize``).
         terminal_from: the terminal reward: ``outcome`` (Eq. 9) or ``scalar`` (the configured
             combination, e.g. with a format bonus).
+        trace_lines: ``free``: trace lines beyond the anchors cost nothing (they belong to the
+            terminal step); ``exact``: when a task has anchors and the response states a different
+            number of trace lines, the terminal reward is 0 even if the answer is right. Without
+            it, step-level credit lets a policy pad its trace (repeating the last line) at no
+            cost until the answer is pushed out (measured: docs/results.md).
     """
     if terminal_from not in ("outcome", "scalar"):
         raise ValueError(f"terminal_from={terminal_from!r}: use 'outcome' or 'scalar'")
     n = len(reward.steps)
     mask = tuple(reward.step_mask) if len(reward.step_mask) == n else (True,) * n
     values = [float(s) if m else 0.0 for s, m in zip(reward.steps, mask, strict=True)]
+    if trace_lines not in ("free", "exact"):
+        raise ValueError(f"trace_lines={trace_lines!r}: use 'free' or 'exact'")
     terminal = reward.outcome if terminal_from == "outcome" else reward.scalar
     parse = reward.parse
+    if trace_lines == "exact" and n and parse is not None and len(parse.steps) != n:
+        terminal = 0.0
     spans = parse.step_spans if parse is not None else ()
     answer = parse.answer_span if parse is not None else None
     steps = segment_completion(token_offsets, spans, answer, n, n)
@@ -161,6 +172,8 @@ class AdvantageSpec:
     token_rule: TokenRule = "span"
     eps: float = 1e-6
     norm_by_std: bool = True
+    intra: IntraForm = "paper"
+    """Eq. 11 as written (``paper``, never negative) or minus its group mean (``centred``)"""
 
 
 def row_step_advantages(batch: StepBatch, spec: AdvantageSpec) -> torch.Tensor:
@@ -172,6 +185,7 @@ def row_step_advantages(batch: StepBatch, spec: AdvantageSpec) -> torch.Tensor:
         mode=spec.mode,
         eps=spec.eps,
         norm_by_std=spec.norm_by_std,
+        intra=spec.intra,
     )  # [B, G, S] fmt: skip
     per_row = torch.zeros(batch.token_to_step.shape[0], adv.shape[-1])
     present = batch.row_of >= 0

@@ -7,8 +7,10 @@ output-prediction tasks; programs with more anchor lines than ``data.max_anchor_
 paper keeps <= 10) or none are dropped (``build_config`` spells the settings out). The held-out programs come from
 ``data.eval_seed``, the same for every ``run.seed`` (held-out sets drawn per run seed differed in
 difficulty by 2x: one model scored 4.9 % on one and 11.0 % on another), minus any (code, input)
-pair the run trains on. Both sets are written to ``run_dir/data/*.jsonl`` so that a
-resumed run trains on exactly the same tasks.
+pair the run trains on. With ``data.grpo_levels`` the GRPO phase samples its own tasks (fresh
+programs of those levels, seed ``run.seed + GRPO_SEED_OFFSET``; the held-out set excludes them too)
+instead of the SFT tasks. The sets are written to ``run_dir/data/*.jsonl`` so that a resumed run
+trains on exactly the same tasks.
 """
 
 from __future__ import annotations
@@ -40,6 +42,16 @@ log = logging.getLogger(__name__)
 class TaskSets:
     train: tuple[Task, ...]
     eval: tuple[Task, ...]
+    grpo: tuple[Task, ...] = ()
+    """the GRPO tasks when ``data.grpo_levels`` is set (else GRPO samples ``train``)"""
+
+    @property
+    def rl(self) -> tuple[Task, ...]:
+        return self.grpo or self.train
+
+
+GRPO_SEED_OFFSET = 1_000_003
+"""the GRPO programs' synthesis seed is ``run.seed + GRPO_SEED_OFFSET``: fresh programs"""
 
 
 def load_or_build(
@@ -49,16 +61,19 @@ def load_or_build(
 
 
 def _cached(data_dir: Path, prefix: str, build: Callable[[], TaskSets]) -> TaskSets:
-    """``data_dir/{prefix}train.jsonl`` and ``{prefix}eval.jsonl``: read back, or built once."""
-    train_p, eval_p = data_dir / f"{prefix}train.jsonl", data_dir / f"{prefix}eval.jsonl"
+    """``data_dir/{prefix}{train,eval,grpo}.jsonl``: read back, or built once."""
+    train_p, eval_p, grpo_p = (data_dir / f"{prefix}{n}.jsonl" for n in ("train", "eval", "grpo"))
     if train_p.is_file() and eval_p.is_file():
         return TaskSets(
             train=tuple(Task.from_dict(d) for d in read_jsonl(train_p)),
             eval=tuple(Task.from_dict(d) for d in read_jsonl(eval_p)),
+            grpo=tuple(Task.from_dict(d) for d in read_jsonl(grpo_p)) if grpo_p.is_file() else (),
         )
     sets = build()
     write_jsonl(train_p, [t.to_dict() for t in sets.train])
     write_jsonl(eval_p, [t.to_dict() for t in sets.eval])
+    if sets.grpo:
+        write_jsonl(grpo_p, [t.to_dict() for t in sets.grpo])
     return sets
 
 
@@ -67,13 +82,15 @@ def build_task_sets(cfg: DataConfig, seed: int, progress: Progress | None = None
     if cfg.dataset is not None:
         return _from_dataset(Path(cfg.dataset))
     train = [t for lv in cfg.levels for t in _tasks(cfg, lv, cfg.n_train, seed, progress)]
+    grpo_seed = seed + GRPO_SEED_OFFSET
+    grpo = [t for lv in cfg.grpo_levels for t in _tasks(cfg, lv, cfg.n_grpo, grpo_seed, progress)]
     held = [
         t for lv in cfg.eval_levels for t in _tasks(cfg, lv, cfg.n_eval, cfg.eval_seed, progress)
     ]
-    seen = {t.reference.code + t.reference.input_args for t in train}
+    seen = {t.reference.code + t.reference.input_args for t in (*train, *grpo)}
     held = [t for t in held if t.reference.code + t.reference.input_args not in seen]
-    log.info("tasks: %d train, %d held-out", len(train), len(held))
-    return TaskSets(train=tuple(train), eval=tuple(held))
+    log.info("tasks: %d train, %d GRPO, %d held-out", len(train), len(grpo), len(held))
+    return TaskSets(train=tuple(train), eval=tuple(held), grpo=tuple(grpo))
 
 
 def build_config(cfg: DataConfig, level: int, n: int, seed: int) -> DataBuildConfig:

@@ -74,6 +74,9 @@ class RunSummary:
     after: dict[str, dict[str, float]]
     steps: int
     seconds: float
+    warmup: dict[str, dict[str, float]] | None = None
+    """held-out table at the end of the SFT warm-up (None when the run has no GRPO phase after
+    one: then ``after`` is the warm-up's)"""
 
 
 def train(cfg: TrainConfig, progress: Progress | None = None, *, force: bool = False) -> RunSummary:
@@ -108,7 +111,7 @@ def train(cfg: TrainConfig, progress: Progress | None = None, *, force: bool = F
     model, tok = _load_or_build_policy(cfg, run_dir, [t.prompt + sft_target(t) for t in warm])
     run = _Run(cfg=cfg, run_dir=run_dir, model=model, tok=tok, progress=progress,
                sink=JsonlSink(run_dir / "metrics.jsonl"),
-               extra=dict(payload["extra"]) if payload else {})  # fmt: skip
+               extra=dict(payload["extra"]) if payload else {}, tasks_eval=sets.eval)  # fmt: skip
     if payload is None:
         run.extra["before"], rows = _evaluate(cfg, model, tok, sets.eval + codegen.eval)
         write_jsonl(run_dir / "samples" / "eval_before.jsonl", rows)
@@ -120,7 +123,7 @@ def train(cfg: TrainConfig, progress: Progress | None = None, *, force: bool = F
     if phase == "sft":
         _run_sft(run, warm, payload)
     if phase in ("sft", "grpo"):
-        _run_grpo(run, sets.train, payload if phase == "grpo" else None)
+        _run_grpo(run, sets.rl, payload if phase == "grpo" else None)
     if phase in ("sft", "grpo", "codegen") and cfg.codegen.steps > 0:
         _run_codegen(run, codegen.train, payload if phase == "codegen" else None)
     elif phase == "done":  # finished: only the evaluation and the report are redone
@@ -133,9 +136,16 @@ def train(cfg: TrainConfig, progress: Progress | None = None, *, force: bool = F
     summary = RunSummary(
         run_dir=run_dir, before=run.extra.get("before", {}), after=after,
         steps=cfg.total_steps, seconds=time.perf_counter() - start,
+        warmup=run.extra.get("warmup") if cfg.grpo.steps else None,
     )  # fmt: skip
     write_json(
-        run_dir / "summary.json", {"before": summary.before, "after": after, "steps": summary.steps}
+        run_dir / "summary.json",
+        {
+            "before": summary.before,
+            "warmup": summary.warmup,
+            "after": after,
+            "steps": summary.steps,
+        },
     )
     _write_report(run_dir, summary)
     return summary
@@ -152,6 +162,7 @@ class _Run:
     sink: JsonlSink
     progress: Progress | None
     extra: dict[str, Any]
+    tasks_eval: tuple[Task, ...] = ()
 
 
 def _run_sft(run: _Run, tasks: tuple[Task, ...], payload: dict | None) -> None:
@@ -187,13 +198,19 @@ def _run_grpo(run: _Run, tasks: tuple[Task, ...], payload: dict | None) -> None:
     opt = _grpo_optimizer(cfg, run.model)
     done = ckpt.restore(payload, run.model, opt, None).step if payload else cfg.sft.steps
     ref_model = copy.deepcopy(run.model).eval() if cfg.grpo.kl_coef > 0 else None
+    if cfg.sft.steps and done == cfg.sft.steps and cfg.grpo.steps and "warmup" not in run.extra:
+        _held_out(run, cfg.sft.steps, "warmup")  # the warm-up's own column (skipped without SFT)
     for step in range(done - cfg.sft.steps, cfg.grpo.steps):
         gstep = cfg.sft.steps + step + 1
         batch = select_tasks(tasks, cfg.rollout.tasks_per_step, cfg.run.seed, step)
         result = grpo_step(run.model, run.tok, batch, cfg, opt, step, ref_model)
         if (step + 1) % cfg.run.sample_every == 0 or step == 0:
             _dump_samples(run.run_dir, gstep, result)
-        _after_step(run, "grpo", gstep, {"phase": 1.0, **result.metrics}, opt, None)
+        metrics = {"phase": 1.0, **result.metrics}
+        every = cfg.run.eval_every
+        if every and (step + 1) % every == 0 and step + 1 < cfg.grpo.steps:
+            metrics |= _held_out(run, gstep, None)
+        _after_step(run, "grpo", gstep, metrics, opt, None)
     if cfg.grpo.steps > 0:  # an SFT-only run stays resumable into GRPO (ablations branch here)
         phase = "codegen" if cfg.codegen.steps > 0 else "done"
         state = ckpt.TrainState(step=cfg.sft.steps + cfg.grpo.steps, phase=phase, extra=run.extra)
@@ -216,6 +233,23 @@ def _run_codegen(run: _Run, tasks: tuple[Task, ...], payload: dict | None) -> No
         _after_step(run, "codegen", gstep, {"phase": 2.0, **result.metrics}, opt, None)
     state = ckpt.TrainState(step=cfg.total_steps, phase="done", extra=run.extra)
     ckpt.save_checkpoint(run.run_dir, run.model, opt, None, state)
+
+
+def _held_out(run: _Run, step: int, key: str | None) -> dict[str, float]:
+    """Greedy held-out evaluation during the run, rows to ``samples/eval_<key or step>.jsonl``.
+    With ``key`` the table goes to ``run.extra[key]`` (checkpointed, in ``summary.json``), else
+    its ``eval/*`` metrics are returned for the caller to log with the step's metrics."""
+    table, rows = _evaluate(run.cfg, run.model, run.tok, run.tasks_eval)
+    write_jsonl(run.run_dir / "samples" / f"eval_{key or f'step_{step:06d}'}.jsonl", rows)
+    if key is not None:
+        run.extra[key] = table
+        return {}
+    return eval_metrics(table)
+
+
+def eval_metrics(table: dict[str, dict[str, float]]) -> dict[str, float]:
+    """``eval/<level>/<quantity>`` of a held-out table (the curves of ``report`` and the tables)."""
+    return {f"eval/{lv}/{k}": v for lv, m in table.items() for k, v in m.items() if k != "n"}
 
 
 def _after_step(run: _Run, phase: str, step: int, metrics: dict, opt: Any, sched: Any) -> None:
@@ -325,7 +359,7 @@ def _write_report(run_dir: Path, summary: RunSummary) -> None:
     try:
         from stepcode.rl.report import write_report
 
-        write_report(run_dir, summary.before, summary.after)
+        write_report(run_dir, summary.before, summary.after, warmup=summary.warmup)
     except Exception as e:  # noqa: BLE001 - a plotting failure must not lose a finished run
         log.warning("report not written: %s", e)
     (run_dir / "DONE").write_text(json.dumps({"seconds": round(summary.seconds, 1)}))

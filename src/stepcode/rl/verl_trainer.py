@@ -62,7 +62,7 @@ from stepcode.rl.verl_data import reward_from_extra_info
 log = logging.getLogger(__name__)
 
 ESTIMATOR = "stepcode_bilevel"
-_SPEC_KEYS = ("mode", "lam", "token_rule", "eps")
+_SPEC_KEYS = ("mode", "lam", "token_rule", "eps", "intra")
 _PAYLOADS: contextvars.ContextVar[tuple[list[str], list[RowSteps]] | None] = contextvars.ContextVar(
     "stepcode_verl_payloads", default=None
 )

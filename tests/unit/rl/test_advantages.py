@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stepcode.rl.advantages import (
+    centre_in_group,
     group_advantages,
+    informative_groups,
     intra_credit,
     process_advantages,
     step_advantages,
@@ -115,6 +117,52 @@ def test_token_advantages_follow_spans_and_masks():
         step_advantages(torch.zeros(1, 2, 1), torch.ones(1, 2, 1, dtype=torch.bool), mode="nope")
 
 
+def test_paper_intra_raises_the_group_mean_centred_does_not():
+    # G=3, one anchor + terminal. Rewards (anchor, answer): (1, 1), (1, 0), (0, 0).
+    r = _t([[[1.0, 1.0], [1.0, 0.0], [0.0, 0.0]]])
+    m = torch.ones_like(r, dtype=torch.bool)
+    # Eq. 11 by hand: sample 0 anchor 1 * (1 + 1) = 2, answer 1; sample 1 anchor 1 * (1 + 0) = 1
+    intra = intra_credit(r, m)
+    assert torch.equal(intra, _t([[[2.0, 1.0], [1.0, 0.0], [0.0, 0.0]]]))
+    # centred: anchor column mean 1 -> (1, 0, -1); answer column mean 1/3 -> (2/3, -1/3, -1/3)
+    centred = centre_in_group(intra, m)
+    assert torch.allclose(centred, _t([[[1.0, 2 / 3], [0.0, -1 / 3], [-1.0, -1 / 3]]]))
+    group = group_advantages(r, m, eps=0.0)
+    paper = step_advantages(r, m, lam=0.3, mode="bilevel", eps=0.0)
+    cent = step_advantages(r, m, lam=0.3, mode="bilevel", eps=0.0, intra="centred")
+    assert torch.allclose(paper, group + 0.3 * intra)
+    assert torch.allclose(cent, group + 0.3 * centred)
+    # the paper form shifts each column's group mean by lam * mean intra (0.3 * 1 and 0.3 / 3)
+    assert torch.allclose(paper.mean(dim=1), _t([[0.3, 0.1]]), atol=1e-6)
+    assert torch.allclose(cent.mean(dim=1), torch.zeros(1, 2), atol=1e-6)
+
+
+def test_all_right_group_gets_no_centred_intra_credit():
+    r = torch.ones(1, 4, 3)
+    m = torch.ones_like(r, dtype=torch.bool)
+    assert torch.equal(step_advantages(r, m, mode="bilevel", intra="centred"), torch.zeros(1, 4, 3))
+    assert torch.all(step_advantages(r, m, mode="bilevel") > 0)  # paper form: lam * (1 + 1), ...
+
+
+def test_informative_groups_by_step():
+    # task 0: anchor varies, answer all wrong; task 1: all right; task 2: one valid sample only
+    r = _t([[[1.0, 0.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 1.0]], [[1.0, 1.0], [0.0, 0.0]]])
+    m = torch.ones_like(r, dtype=torch.bool)
+    m[2, 1] = False
+    inf = informative_groups(r, m)
+    assert inf.tolist() == [[True, False], [False, False], [False, False]]
+    # exactly the columns where the group term is nonzero
+    assert torch.equal(group_advantages(r, m).ne(0).any(dim=1), inf)
+
+
+def test_centre_in_group_ignores_masked_samples():
+    v = _t([[[3.0], [1.0], [100.0]]])
+    m = torch.tensor([[[T], [T], [F]]])
+    assert torch.equal(centre_in_group(v, m), _t([[[1.0], [-1.0], [0.0]]]))
+    with pytest.raises(ValueError, match="intra form"):
+        step_advantages(v, m, mode="bilevel", intra="nope")
+
+
 @st.composite
 def _groups(draw):
     B, G, S = draw(st.integers(1, 3)), draw(st.integers(2, 5)), draw(st.integers(1, 4))
@@ -138,6 +186,9 @@ def test_group_term_properties(group, shift):
     for mode in ("terminal", "step", "bilevel", "process"):
         full = step_advantages(r, m, mode=mode)
         assert torch.isfinite(full).all() and torch.all(full[~m] == 0), mode
+    cent = step_advantages(r, m, mode="bilevel", intra="centred")
+    col = (cent * m).sum(dim=1)  # the centred form keeps every column's group mean at 0
+    assert torch.allclose(col, torch.zeros_like(col), atol=1e-4) and torch.all(cent[~m] == 0)
 
 
 @settings(max_examples=40, deadline=None)

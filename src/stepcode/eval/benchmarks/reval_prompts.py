@@ -162,7 +162,9 @@ def _layout(prompt_set: RevalPrompts, key: str) -> str:
     return template.text()
 
 
-def invocation(pair: RevalPair, task: str = "coverage", prompt_set: RevalPrompts | None = None) -> str:
+def invocation(
+    pair: RevalPair, task: str = "coverage", prompt_set: RevalPrompts | None = None
+) -> str:
     """HumanEval ``fn(args)`` (output: the assertion); ClassEval: the commented ``setUp`` then
     the test snippet, in the layout of ``prompt_set`` (default: stepcode's)."""
     if pair.classeval is None:
