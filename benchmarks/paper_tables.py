@@ -96,7 +96,7 @@ def run_row(config: str, overrides: list[str], seed_dir: str, seed: int, name: s
             shutil.rmtree(out, ignore_errors=True)
             if row.start == "warmup":
                 keep = shutil.ignore_patterns(
-                    "DONE", "final", "report.html", "plots", "summary.json"
+                    "DONE", "final", "report.html", "plots", "summary.json", "tables_extra.json"
                 )
                 shutil.copytree(src, out, ignore=keep)
             else:

@@ -44,6 +44,11 @@ def test_smoke_writes_every_table_and_figure(tmp_path: Path) -> None:
     assert len({frozenset(v) for v in held.values()}) == 1
     assert all(r[0]["curve"][0][0] == 0 for name, r in runs.items() if name != "sft")
     assert "id='sample-viewer'" in (out / "report.html").read_text()
+    # each row's Table 7 / 14 extras are its own model's, never the warm-up's copied over
+    for name in rows:
+        run_dir = out / "seed0" / name
+        final = (run_dir / "final" / "model.safetensors").stat().st_mtime
+        assert (run_dir / "tables_extra.json").stat().st_mtime >= final, name
 
     t0 = time.perf_counter()
     again = pt.main(["--smoke", "--out", str(out)])  # resumable: finished runs are read back

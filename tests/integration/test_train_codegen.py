@@ -12,6 +12,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from codegen_cases import CODEGEN_COMPLETIONS, codegen_task
 from stepcode.config import load_config
 from stepcode.errors import ConfigError
 from stepcode.io import read_jsonl
@@ -98,21 +99,6 @@ def test_sigkill_in_stage_two_then_resume_matches_an_uninterrupted_run(tmp_path:
     a = load_file(straight / "final" / "model.safetensors")
     b = load_file(killed / "final" / "model.safetensors")
     assert all(torch.equal(a[k], b[k]) for k in a)
-
-
-CODEGEN_COMPLETIONS = ["<answer>\ndef f(x):\n    return x + 1\n</answer>",
-                       "<answer>\ndef f(x):\n    return 2\n</answer>", "def f(x): return x"]  # fmt: skip
-
-
-def codegen_task():
-    from stepcode.tasks.codegen import make_codegen_task
-    from stepcode.types import UnitTest
-
-    return make_codegen_task(
-        task_id="t", problem="def f(x):\n    \"\"\"x + 1\"\"\"\n", entry_point="f",
-        tests=[UnitTest(args="1", expected="2"), UnitTest(args="5", expected="6")],
-        solution="def f(x):\n    return x + 1\n", template="compact",
-    )  # fmt: skip
 
 
 def test_verl_gives_the_native_reward_for_code_generation() -> None:

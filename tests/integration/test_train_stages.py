@@ -66,4 +66,6 @@ def test_grpo_levels_give_the_rl_stage_its_own_tasks(tmp_path: Path) -> None:
 def test_rl_only_run_has_no_warmup_column(tmp_path: Path) -> None:
     sets = [*TINY, "sft.steps=0", "grpo.steps=1", f"run.out={tmp_path / 'r'}"]
     summary = train(load_config(TrainConfig, None, sets))
-    assert summary.warmup is None and not (tmp_path / "r" / "samples" / "eval_warmup.jsonl").exists()
+    assert (
+        summary.warmup is None and not (tmp_path / "r" / "samples" / "eval_warmup.jsonl").exists()
+    )

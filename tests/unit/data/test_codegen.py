@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from codegen_cases import MBPP_ROWS
 from stepcode.data.codegen import (
     SynthCodegenConfig,
     near_keys,
@@ -22,21 +23,6 @@ from stepcode.rewards.codegen import score_codegen_batch
 from stepcode.tasks import sft_target
 from stepcode.types import Task, TaskKind
 
-MBPP_ROWS = [
-    {"task_id": 11, "text": "Write a python function to remove first and last occurrence of a "
-     "given character from the string.", "code": "def remove_Occ(s,ch): \r\n    for i in "
-     "range(len(s)): \r\n        if (s[i] == ch): \r\n            s = s[0 : i] + s[i + 1:] "
-     "\r\n            break\r\n    for i in range(len(s) - 1,-1,-1):  \r\n        if (s[i] == ch):"
-     " \r\n            s = s[0 : i] + s[i + 1:] \r\n            break\r\n    return s ",
-     "test_list": ['assert remove_Occ("hello","l") == "heo"',
-                   'assert remove_Occ("abcda","a") == "bcd"', 'assert remove_Occ("PHP","P") == "H"'],
-     "test_setup_code": "", "challenge_test_list": []},
-    {"task_id": 17, "text": "Write a function to find the perimeter of a square.",
-     "code": "def square_perimeter(a):\r\n  perimeter=4*a\r\n  return perimeter",
-     "test_list": ["assert square_perimeter(10)==40", "assert square_perimeter(5)==20",
-                   "assert math.isclose(square_perimeter(4.5), 18.0)"],
-     "test_setup_code": "import math", "challenge_test_list": []},
-]  # fmt: skip
 EVALPLUS_ROWS = [
     {"task_id": "HumanEval/53", "prompt": "def add(x: int, y: int):\n    \"\"\"Add x and y\"\"\"\n",
      "canonical_solution": "    return x + y\n", "entry_point": "add",

@@ -248,7 +248,7 @@ def test_a_solution_that_reads_the_dataset_file_fails(items) -> None:
 
 
 def test_mbpp_from_the_users_file(tmp_path) -> None:
-    from tests.unit.data.test_codegen import MBPP_ROWS  # MBPP-format rows
+    from codegen_cases import MBPP_ROWS  # MBPP-format rows
 
     path = tmp_path / "mbpp.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in MBPP_ROWS))

@@ -9,10 +9,10 @@ import pytest
 
 pytest.importorskip("trl")
 
+from codegen_cases import CODEGEN_COMPLETIONS, codegen_task  # noqa: E402
+
 
 def test_trl_reward_functions_give_the_native_codegen_reward() -> None:
-    from tests.integration.test_train_codegen import CODEGEN_COMPLETIONS, codegen_task
-
     from stepcode.rewards import RewardConfig, score_batch
     from stepcode.rl.trl_grpo import format_reward, scalar_reward, task_to_trl_row
 
