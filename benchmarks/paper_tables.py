@@ -128,7 +128,7 @@ def _row_extras(run_dir: Path) -> dict[str, Any]:
         model, tok, plain_tasks(aligned, cfg.data.template),
         max_new_tokens=cfg.run.eval_max_new_tokens, chat=cfg.model.chat, reward=cfg.reward,
     )  # fmt: skip
-    rows = read_jsonl(run_dir / "samples" / "eval_after.jsonl")
+    rows = list(read_jsonl(run_dir / "samples" / "eval_after.jsonl"))  # read twice below
     level_of = {t.task_id: str(t.metadata.get("level", "?")) for t in aligned}
     tokens: dict[str, list[int]] = {}
     for r in rows:

@@ -41,7 +41,9 @@ def test_smoke_writes_every_table_and_figure(tmp_path: Path) -> None:
     # every seed's rows share the warm-up and the held-out programs
     runs = payload["runs"]
     held = {name: set(r[0]["outcomes"]) for name, r in runs.items()}
-    assert len({frozenset(v) for v in held.values()}) == 1
+    assert len({frozenset(v) for v in held.values()}) == 1 and len(held["sft"]) > 0
+    n_held = len((out / "seed0" / "sft" / "data" / "eval.jsonl").read_text().splitlines())
+    assert len(held["sft"]) == n_held  # one outcome per held-out program
     assert all(r[0]["curve"][0][0] == 0 for name, r in runs.items() if name != "sft")
     assert "id='sample-viewer'" in (out / "report.html").read_text()
     # each row's Table 7 / 14 extras are its own model's, never the warm-up's copied over

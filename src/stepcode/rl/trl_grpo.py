@@ -111,7 +111,8 @@ class BiLevelGRPOTrainer(_trainer_base()):  # type: ignore[misc]
 
     Args (beyond ``GRPOTrainer``'s): ``advantage_spec`` (``rl.steps.AdvantageSpec``: mode, lam,
     token rule; default the paper's bilevel, lam = 0.3) and ``terminal_from`` (the answer step's
-    reward: ``outcome`` or ``scalar``). The dataset needs the ``stepcode_task`` column.
+    reward: ``outcome`` or ``scalar``) and ``trace_lines`` (``free`` or ``exact``:
+    ``rl.steps.row_steps``). The dataset needs the ``stepcode_task`` column.
     """
 
     def __init__(
@@ -119,12 +120,14 @@ class BiLevelGRPOTrainer(_trainer_base()):  # type: ignore[misc]
         *args: Any,
         advantage_spec: AdvantageSpec = AdvantageSpec(),  # noqa: B008
         terminal_from: str = "outcome",
+        trace_lines: str = "free",
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("reward_funcs", list(REWARD_FUNCS))
         super().__init__(*args, **kwargs)
         self.advantage_spec = advantage_spec
         self.terminal_from = terminal_from
+        self.trace_lines = trace_lines
 
     def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
         output = super()._generate_and_score_completions(inputs)
@@ -149,8 +152,11 @@ class BiLevelGRPOTrainer(_trainer_base()):  # type: ignore[misc]
         rewards = score_completions([t for t, _ in decoded], tasks)
         rows = [
             row_steps(
-                w, _pad_offsets(offsets, text, int(mask[i].sum())), terminal_from=self.terminal_from
-            )  # type: ignore[arg-type]
+                w,
+                _pad_offsets(offsets, text, int(mask[i].sum())),
+                terminal_from=self.terminal_from,  # type: ignore[arg-type]
+                trace_lines=self.trace_lines,  # type: ignore[arg-type]
+            )
             for i, (w, (text, offsets)) in enumerate(zip(rewards, decoded, strict=True))
         ]
         all_rows: list[RowSteps] = gather_object(rows)

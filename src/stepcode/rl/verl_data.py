@@ -111,12 +111,13 @@ def score_response(
     cfg: RewardConfig = RewardConfig(),  # noqa: B008
     *,
     terminal_from: Literal["outcome", "scalar"] = "outcome",
+    trace_lines: Literal["free", "exact"] = "free",
 ) -> tuple[Reward, RowSteps]:
     """Judge one response from its exact token ids; ``RowSteps`` has one step per id.
 
     The text and each token's char span come from ``rollout.detokenize`` (the rule the native
     sampler uses), so the step spans are the native trainer's. Ids after an EOS keep the terminal
-    step.
+    step. ``terminal_from`` and ``trace_lines`` are ``row_steps``'s.
     """
     from stepcode.rewards import score_completion
     from stepcode.rollout.detokenize import detokenize
@@ -125,7 +126,7 @@ def score_response(
     text, offsets = detokenize(tokenizer, response_ids, eos)
     reward = score_completion(task, text, cfg)
     offsets = (*offsets, *[(len(text), len(text))] * (len(response_ids) - len(offsets)))
-    return reward, row_steps(reward, offsets, terminal_from=terminal_from)
+    return reward, row_steps(reward, offsets, terminal_from=terminal_from, trace_lines=trace_lines)
 
 
 def reward_extra_info(reward: Reward, row: RowSteps) -> dict[str, float | str]:

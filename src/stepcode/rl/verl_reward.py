@@ -16,7 +16,7 @@ Configure (``main_ppo`` overrides)::
     reward.reward_manager.source=importlib
     reward.reward_manager.name=StepcodeRewardManager
     reward.reward_manager.module.path=pkg://stepcode.rl.verl_reward
-    +reward.reward_kwargs.stepcode.combine=mean      # any RewardConfig field, and terminal_from
+    +reward.reward_kwargs.stepcode.combine=mean      # any RewardConfig field, terminal_from, trace_lines
 
 (or ``reward.reward_manager.name=stepcode`` with the default ``source=register`` when the
 ``verl.plugins`` entry point is loaded). Scoring runs in the event loop's thread pool: the
@@ -52,7 +52,7 @@ class StepcodeRewardManager(RewardManagerBase):
         **_: Any,
     ) -> None:
         super().__init__(config, tokenizer, compute_score)
-        self.reward_cfg, self.terminal_from = reward_settings(config)
+        self.reward_cfg, self.row_rule = reward_settings(config)
 
     async def run_single(self, data: DataProto) -> dict[str, Any]:
         item = data[-1]  # a multi-output trajectory is judged on its last output, as verl's naive
@@ -62,9 +62,7 @@ class StepcodeRewardManager(RewardManagerBase):
         task = task_from_extra_info(item.non_tensor_batch.get("extra_info"))
         reward, row = await self.loop.run_in_executor(
             None,
-            lambda: score_response(
-                task, ids, self.tokenizer, self.reward_cfg, terminal_from=self.terminal_from
-            ),
+            lambda: score_response(task, ids, self.tokenizer, self.reward_cfg, **self.row_rule),
         )
         return {
             "reward_score": float(reward.scalar),
@@ -72,24 +70,30 @@ class StepcodeRewardManager(RewardManagerBase):
         }
 
 
-def reward_settings(config: Any) -> tuple[RewardConfig, str]:
-    """``RewardConfig`` and ``terminal_from`` from ``reward.reward_kwargs.stepcode`` (all optional)."""
+# row_steps' settings a verl config may set (the first choice is the default)
+ROW_RULES = {"terminal_from": ("outcome", "scalar"), "trace_lines": ("free", "exact")}
+
+
+def reward_settings(config: Any) -> tuple[RewardConfig, dict[str, str]]:
+    """``RewardConfig`` and ``row_steps``'s ``terminal_from`` / ``trace_lines`` from
+    ``reward.reward_kwargs.stepcode`` (all optional)."""
     kwargs = config.reward.get("reward_kwargs", None) or {}
     raw = kwargs.get("stepcode", None) or {}
     values = dict(OmegaConf.to_container(raw) if isinstance(raw, DictConfig) else raw)
-    terminal_from = values.pop("terminal_from", "outcome")
-    if terminal_from not in ("outcome", "scalar"):
-        raise ConfigError(
-            f"reward.reward_kwargs.stepcode.terminal_from={terminal_from!r}: use outcome or scalar"
-        )
+    row_rule = {key: str(values.pop(key, choices[0])) for key, choices in ROW_RULES.items()}
+    for key, choices in ROW_RULES.items():
+        if row_rule[key] not in choices:
+            raise ConfigError(
+                f"reward.reward_kwargs.stepcode.{key}={row_rule[key]!r}: use one of {choices}"
+            )
     fields = {f.name for f in dataclasses.fields(RewardConfig)}
     unknown = sorted(set(values) - fields)
     if unknown:
         raise ConfigError(
             f"reward.reward_kwargs.stepcode: unknown key(s) {unknown}; known: "
-            f"{sorted(fields | {'terminal_from'})}"
+            f"{sorted(fields | set(ROW_RULES))}"
         )
-    return RewardConfig(**values), terminal_from
+    return RewardConfig(**values), row_rule
 
 
 def register_reward_manager() -> type[StepcodeRewardManager]:

@@ -131,3 +131,16 @@ def test_cli_export_writes_both_files(tmp_path, aligned):
         get_app(), ["verl", "export", str(tmp_path / "nope"), "--out", str(tmp_path)]
     )
     assert bad.exit_code == 2
+
+
+def test_verl_reward_takes_trace_lines_exact_as_the_native_trainer(aligned):
+    """A right answer after a padded trace: terminal 1 with ``free``, 0 with ``exact`` (the
+    native trainer's ``grpo.trace_lines``), through the verl reward's own ``score_response``."""
+    tasks, golds, tok = aligned
+    last = golds[0].split("</trace>")[0].rstrip("\n").rsplit("\n", 1)[-1]
+    padded = golds[0].replace("</trace>", f"{last}\n</trace>", 1)
+    ids = tok.encode(padded, add_special_tokens=False)
+    free, free_row = score_response(tasks[0], ids, tok)
+    _, exact_row = score_response(tasks[0], ids, tok, trace_lines="exact")
+    assert free.outcome == 1.0 and free_row.rewards[-1] == 1.0
+    assert exact_row.rewards[:-1] == free_row.rewards[:-1] and exact_row.rewards[-1] == 0.0

@@ -107,10 +107,20 @@ def test_bad_settings_fail_at_trainer_start():
         advantage_spec(OmegaConf.create({"stepcode": {"lamda": 0.5}}))
     with pytest.raises(ConfigError, match="mode='bi'"):
         advantage_spec(OmegaConf.create({"stepcode": {"mode": "bi"}}))
-    cfg, terminal = reward_settings(
+    cfg, rule = reward_settings(
         OmegaConf.create({"reward": {"reward_kwargs": {"stepcode": {"combine": "gated"}}}})
     )
-    assert cfg.combine == "gated" and terminal == "outcome"
+    assert cfg.combine == "gated" and rule == {"terminal_from": "outcome", "trace_lines": "free"}
+    _, rule = reward_settings(
+        OmegaConf.create({"reward": {"reward_kwargs": {"stepcode": {"trace_lines": "exact"}}}})
+    )
+    assert rule["trace_lines"] == "exact"
+    with pytest.raises(ConfigError, match="trace_lines='exactly'"):
+        reward_settings(
+            OmegaConf.create(
+                {"reward": {"reward_kwargs": {"stepcode": {"trace_lines": "exactly"}}}}
+            )
+        )
     with pytest.raises(ConfigError, match="unknown key"):
         reward_settings(
             OmegaConf.create({"reward": {"reward_kwargs": {"stepcode": {"weight": 1}}}})
