@@ -230,9 +230,10 @@ class GRPOConfig:
     """terminal = plain GRPO on the outcome; step = per-anchor (lam 0); bilevel = paper"""
     lam: float = 0.3
     """weight of the intra-trajectory term (bilevel)"""
-    trace_lines: Literal["free", "exact"] = "free"
+    trace_lines: Literal["free", "exact"] = "exact"
     """exact: a response whose trace has more or fewer lines than the program prints gets
-    terminal reward 0 (``rl.steps.row_steps``); free: only the outcome counts"""
+    terminal reward 0 (``rl.steps.row_steps``); free: only the outcome counts (step-level credit
+    then lets the policy pad its trace: docs/results.md)"""
     intra: Literal["paper", "centred"] = "paper"
     """Eq. 11 as the paper writes it (never negative: it raises every group's mean advantage) or
     minus its group mean per step (``rl.advantages.centre_in_group``)"""

@@ -83,7 +83,7 @@ def row_steps(
     token_offsets: Sequence[Span],
     *,
     terminal_from: Literal["outcome", "scalar"] = "outcome",
-    trace_lines: TraceLines = "free",
+    trace_lines: TraceLines = "exact",
 ) -> RowSteps:
     """``RowSteps`` of one scored response.
 

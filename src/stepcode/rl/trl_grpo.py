@@ -111,7 +111,7 @@ class BiLevelGRPOTrainer(_trainer_base()):  # type: ignore[misc]
 
     Args (beyond ``GRPOTrainer``'s): ``advantage_spec`` (``rl.steps.AdvantageSpec``: mode, lam,
     token rule; default the paper's bilevel, lam = 0.3) and ``terminal_from`` (the answer step's
-    reward: ``outcome`` or ``scalar``) and ``trace_lines`` (``free`` or ``exact``:
+    reward: ``outcome`` or ``scalar``) and ``trace_lines`` (``exact``, the default, or ``free``:
     ``rl.steps.row_steps``). The dataset needs the ``stepcode_task`` column.
     """
 
@@ -120,7 +120,7 @@ class BiLevelGRPOTrainer(_trainer_base()):  # type: ignore[misc]
         *args: Any,
         advantage_spec: AdvantageSpec = AdvantageSpec(),  # noqa: B008
         terminal_from: str = "outcome",
-        trace_lines: str = "free",
+        trace_lines: str = "exact",
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("reward_funcs", list(REWARD_FUNCS))

@@ -111,7 +111,7 @@ def score_response(
     cfg: RewardConfig = RewardConfig(),  # noqa: B008
     *,
     terminal_from: Literal["outcome", "scalar"] = "outcome",
-    trace_lines: Literal["free", "exact"] = "free",
+    trace_lines: Literal["free", "exact"] = "exact",
 ) -> tuple[Reward, RowSteps]:
     """Judge one response from its exact token ids; ``RowSteps`` has one step per id.
 

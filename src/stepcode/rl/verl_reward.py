@@ -71,7 +71,7 @@ class StepcodeRewardManager(RewardManagerBase):
 
 
 # row_steps' settings a verl config may set (the first choice is the default)
-ROW_RULES = {"terminal_from": ("outcome", "scalar"), "trace_lines": ("free", "exact")}
+ROW_RULES = {"terminal_from": ("outcome", "scalar"), "trace_lines": ("exact", "free")}
 
 
 def reward_settings(config: Any) -> tuple[RewardConfig, dict[str, str]]:

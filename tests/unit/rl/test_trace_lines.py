@@ -1,5 +1,6 @@
-"""rl.steps.row_steps(trace_lines="exact"): a right answer after a padded (or short) trace earns no
-terminal reward, so the group term pushes the padding down; ``free`` keeps Eq. 9 as written."""
+"""rl.steps.row_steps(trace_lines="exact", the default): a right answer after a padded (or short)
+trace earns no terminal reward, so the group term pushes the padding down; ``free`` keeps Eq. 9 as
+written."""
 
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ def _reward(parse: Parsed, steps: tuple[float, ...] = (1.0, 1.0)) -> Reward:
 
 
 def test_exact_zeroes_the_terminal_reward_of_padded_and_short_traces():
-    assert row_steps(_reward(PADDED), ()).rewards == (1.0, 1.0, 1.0)  # free: Eq. 9 as written
-    assert row_steps(_reward(PADDED), (), trace_lines="exact").rewards == (1.0, 1.0, 0.0)
+    assert row_steps(_reward(PADDED), (), trace_lines="free").rewards == (1.0, 1.0, 1.0)  # Eq. 9
+    assert row_steps(_reward(PADDED), ()).rewards == (1.0, 1.0, 0.0)  # exact is the default
     assert row_steps(_reward(SHORT, (1.0, 0.0)), (), trace_lines="exact").rewards == (1.0, 0.0, 0.0)
     assert row_steps(_reward(CLEAN), (), trace_lines="exact").rewards == (1.0, 1.0, 1.0)
     # no anchors (plain tasks) or no parse: nothing to compare, the outcome stands
@@ -43,6 +44,7 @@ def test_padding_gets_a_negative_terminal_advantage_in_its_group():
     adv = step_advantages(batch.step_rewards, batch.step_mask, mode="step", eps=0.0)
     assert torch.allclose(adv[0, :, -1], torch.tensor([0.70710678, -0.70710678]))
     assert torch.equal(adv[0, :, :2], torch.zeros(2, 2))
-    free = stack_rows([row_steps(_reward(CLEAN), ()), row_steps(_reward(PADDED), ())], [0, 0], 1)
+    free = stack_rows([row_steps(_reward(CLEAN), (), trace_lines="free"),
+                       row_steps(_reward(PADDED), (), trace_lines="free")], [0, 0], 1)  # fmt: skip
     assert torch.equal(step_advantages(free.step_rewards, free.step_mask, mode="step"),
                        torch.zeros(1, 2, 3))  # fmt: skip

@@ -140,7 +140,7 @@ def test_verl_reward_takes_trace_lines_exact_as_the_native_trainer(aligned):
     last = golds[0].split("</trace>")[0].rstrip("\n").rsplit("\n", 1)[-1]
     padded = golds[0].replace("</trace>", f"{last}\n</trace>", 1)
     ids = tok.encode(padded, add_special_tokens=False)
-    free, free_row = score_response(tasks[0], ids, tok)
-    _, exact_row = score_response(tasks[0], ids, tok, trace_lines="exact")
+    free, free_row = score_response(tasks[0], ids, tok, trace_lines="free")
+    _, exact_row = score_response(tasks[0], ids, tok)  # exact is the default
     assert free.outcome == 1.0 and free_row.rewards[-1] == 1.0
     assert exact_row.rewards[:-1] == free_row.rewards[:-1] and exact_row.rewards[-1] == 0.0

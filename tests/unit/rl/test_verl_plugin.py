@@ -110,11 +110,11 @@ def test_bad_settings_fail_at_trainer_start():
     cfg, rule = reward_settings(
         OmegaConf.create({"reward": {"reward_kwargs": {"stepcode": {"combine": "gated"}}}})
     )
-    assert cfg.combine == "gated" and rule == {"terminal_from": "outcome", "trace_lines": "free"}
+    assert cfg.combine == "gated" and rule == {"terminal_from": "outcome", "trace_lines": "exact"}
     _, rule = reward_settings(
-        OmegaConf.create({"reward": {"reward_kwargs": {"stepcode": {"trace_lines": "exact"}}}})
+        OmegaConf.create({"reward": {"reward_kwargs": {"stepcode": {"trace_lines": "free"}}}})
     )
-    assert rule["trace_lines"] == "exact"
+    assert rule["trace_lines"] == "free"
     with pytest.raises(ConfigError, match="trace_lines='exactly'"):
         reward_settings(
             OmegaConf.create(
