@@ -35,6 +35,9 @@ def test_warmup_column_and_held_out_curve(tmp_path: Path) -> None:
     header, rows = format_table(summary.before, summary.after, summary.warmup)
     assert header[2:5] == ["final % init", "final % warm-up", "final % GRPO"]
     assert [r[0] for r in rows] == ["1", "all"] and all(len(r) == len(header) for r in rows)
+    header, joined = format_table(summary.before, summary.after, summary.warmup, joined=True)
+    assert header[2:4] == ["final % init / warm-up / GRPO", "step % init / warm-up / GRPO"]
+    assert joined[0][2] == " / ".join(rows[0][2:5])
     page = (out / "report.html").read_text()
     assert "final % warm-up" in page and "id='sample-viewer'" in page
 

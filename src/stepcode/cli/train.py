@@ -71,7 +71,7 @@ def train(
             last["phase"] = phase
 
         summary = run_training(cfg, progress=progress, force=force)
-    header, rows = format_table(summary.before, summary.after, summary.warmup)
+    header, rows = format_table(summary.before, summary.after, summary.warmup, joined=True)
     table = Table(*header, title="held-out output prediction (greedy)")
     for row in rows:
         table.add_row(*row)

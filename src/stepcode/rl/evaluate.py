@@ -67,19 +67,25 @@ def format_table(
     before: Mapping[str, Mapping[str, float]],
     after: Mapping[str, Mapping[str, float]],
     warmup: Mapping[str, Mapping[str, float]] | None = None,
+    *,
+    joined: bool = False,
 ) -> tuple[list[str], list[list[str]]]:
     """``(header, rows)`` of the held-out table: per level, final and step accuracy at init, after
-    the warm-up (when given) and at the end, then "right answer, wrong steps" at the end."""
+    the warm-up (when given) and at the end, then "right answer, wrong steps" at the end.
+    ``joined``: one cell per metric, the stages as ``a / b / c`` (fits an 80-column terminal)."""
     stages = [("init", before), *([("warm-up", warmup)] if warmup else []),
               ("GRPO" if warmup else "after", after)]  # fmt: skip
+    names = [name for name, _ in stages]
     header = ["level", "n"]
-    header += [f"final % {name}" for name, _ in stages] + [f"step % {name}" for name, _ in stages]
+    for metric in ("final %", "step %"):
+        header += [f"{metric} {' / '.join(names)}"] if joined else [f"{metric} {n}" for n in names]
     header.append("right answer, wrong steps %")
     rows = []
     for level, a in after.items():
         cells = [level, f"{int(a['n'])}"]
         for key in ("final_acc", "step_acc"):
-            cells += [f"{100 * t.get(level, {}).get(key, 0.0):.1f}" for _, t in stages]
+            values = [f"{100 * t.get(level, {}).get(key, 0.0):.1f}" for _, t in stages]
+            cells += [" / ".join(values)] if joined else values
         cells.append(f"{100 * a['right_answer_wrong_steps']:.1f}")
         rows.append(cells)
     return header, rows
