@@ -6,7 +6,8 @@ in their RL stage; "RL only" starts from the same random init (a copy of the war
 and ``data/``). Every seed evaluates on the same held-out programs (``data.eval_seed``).
 
 Rows (Table 5): SFT only; RL only from the random init (Bi-Level); SFT + terminal GRPO;
-SFT + step GRPO (lam 0); SFT + Bi-Level GRPO (lam 0.3). Bi-Level without the execution-aligned
+SFT + step GRPO (lam 0); SFT + Bi-Level GRPO (lam 0.3); terminal and Bi-Level again at lr 1e-4
+(the config's lr is 3e-5). Bi-Level without the execution-aligned
 prompt is not a row: without the anchor prints in the prompt the tasks have no anchors to reward
 (``tasks`` has no plain-prompt-with-trace task kind), so that ablation cannot be run here.
 
@@ -63,6 +64,14 @@ ROWS = {
     "terminal": Row("SFT + terminal GRPO", "warmup", ("grpo.mode=terminal",)),
     "step": Row("SFT + step GRPO (lam 0)", "warmup", ("grpo.mode=step",)),
     "bilevel": Row("SFT + Bi-Level GRPO (lam 0.3)", "warmup", ("grpo.mode=bilevel",)),
+    # the same two modes at a 3x larger step: where terminal credit let the trace rot in the
+    # phase-1 search (docs/results.md, finding 4) and Bi-Level kept it
+    "terminal_lr1e-4": Row(
+        "SFT + terminal GRPO, lr 1e-4", "warmup", ("grpo.mode=terminal", "grpo.lr=0.0001")
+    ),
+    "bilevel_lr1e-4": Row(
+        "SFT + Bi-Level GRPO, lr 1e-4", "warmup", ("grpo.mode=bilevel", "grpo.lr=0.0001")
+    ),
 }
 METRICS = ("final_acc", "step_acc", "gap", "right_answer_wrong_steps")
 

@@ -16,9 +16,10 @@ Pipeline (all in ``rl.train.train``, configured by ``TrainConfig()``'s defaults,
    ``<answer>assert f(...) == value</answer>``) and, because this model has never seen Python, on
    the prompt tokens too (``sft.prompt_loss_weight`` auto); Muon on the hidden weight matrices and
    AdamW on embeddings and norms (``sft.optimizer`` auto, ``rl.optim``);
-4. Bi-Level GRPO (``rl.grpo.grpo_step``);
-5. greedy evaluation by level (final/output accuracy, step accuracy, their gap), plots and
-   ``report.html``.
+4. 20 Bi-Level GRPO steps (``rl.grpo.grpo_step``; a trace with another line count than the
+   program prints earns no terminal reward, ``grpo.trace_lines`` exact);
+5. greedy held-out evaluation by level at init, after the warm-up and after GRPO (final/output
+   accuracy, step accuracy, their gap), plots and ``report.html``.
 
 What each default was measured to do, with the commands: ``docs/main-job.md``.
 """
