@@ -24,7 +24,7 @@ from stepcode.errors import DataError
 from stepcode.io import read_jsonl
 from stepcode.rewards.step_rewards import RewardConfig
 from stepcode.rewards.summary import sample_step_acc
-from stepcode.rl.steps import RowSteps, row_steps
+from stepcode.rl.steps import RowSteps, TraceLines, row_steps
 from stepcode.types import Reward, Task
 
 TASK_KEY = "stepcode_task"
@@ -111,7 +111,7 @@ def score_response(
     cfg: RewardConfig = RewardConfig(),  # noqa: B008
     *,
     terminal_from: Literal["outcome", "scalar"] = "outcome",
-    trace_lines: Literal["free", "exact"] = "exact",
+    trace_lines: TraceLines = "exact",
 ) -> tuple[Reward, RowSteps]:
     """Judge one response from its exact token ids; ``RowSteps`` has one step per id.
 
