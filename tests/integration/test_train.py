@@ -12,6 +12,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from sigkill_train import SCRIPT as KILL_SCRIPT
 from stepcode.config import load_config
 from stepcode.errors import ConfigError
 from stepcode.metrics import read_metrics
@@ -62,21 +63,6 @@ def test_two_steps_each_phase_train_and_write_everything(tmp_path: Path) -> None
     assert summary.before["1"]["n"] == 3 and set(summary.after) == set(summary.before)
 
 
-KILLER = """
-import os, signal, sys
-from stepcode.config import load_config
-from stepcode.errors import ConfigError
-from stepcode.rl.config import TrainConfig
-from stepcode.rl.train import train
-
-def die_at(phase, step, total, metrics):
-    if step == int(sys.argv[1]):
-        os.kill(os.getpid(), signal.SIGKILL)
-
-train(load_config(TrainConfig, None, sys.argv[2:]), progress=die_at)
-"""
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("kill_at", [2, 4])  # in the SFT phase, in the GRPO phase
 def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path: Path, kill_at: int) -> None:
@@ -86,7 +72,7 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path: Path, kill_a
     killed = tmp_path / "killed"
     args = [*TINY, f"run.out={killed}"]
     proc = subprocess.run(
-        [sys.executable, "-c", KILLER, str(kill_at), *args], capture_output=True, timeout=600
+        [sys.executable, "-c", KILL_SCRIPT, str(kill_at), *args], capture_output=True, timeout=600
     )
     assert proc.returncode == -9, proc.stderr.decode()[-2000:]
     assert not (killed / "DONE").exists()

@@ -13,6 +13,7 @@ import torch
 from safetensors.torch import load_file
 
 from codegen_cases import CODEGEN_COMPLETIONS, codegen_task
+from sigkill_train import SCRIPT as KILL_SCRIPT
 from stepcode.config import load_config
 from stepcode.errors import ConfigError
 from stepcode.io import read_jsonl
@@ -66,26 +67,12 @@ def test_stage_two_alone_and_its_settings_freeze_once_it_ran(tmp_path: Path) -> 
         train(_cfg(run, "grpo.steps=0", "codegen.steps=3", "codegen.lr=0.5"))
 
 
-KILLER = """
-import os, signal, sys
-from stepcode.config import load_config
-from stepcode.rl.config import TrainConfig
-from stepcode.rl.train import train
-
-def die_at(phase, step, total, metrics):
-    if step == int(sys.argv[1]):
-        os.kill(os.getpid(), signal.SIGKILL)
-
-train(load_config(TrainConfig, None, sys.argv[2:]), progress=die_at)
-"""
-
-
 @pytest.mark.slow
 def test_sigkill_in_stage_two_then_resume_matches_an_uninterrupted_run(tmp_path: Path) -> None:
     straight = tmp_path / "straight"
     train(_cfg(straight))
     killed = tmp_path / "killed"
-    proc = subprocess.run([sys.executable, "-c", KILLER, "5", *TINY, f"run.out={killed}"],
+    proc = subprocess.run([sys.executable, "-c", KILL_SCRIPT, "5", *TINY, f"run.out={killed}"],
                           capture_output=True, timeout=600)  # fmt: skip
     assert proc.returncode == -9, proc.stderr.decode()[-2000:]
     train(_cfg(killed))
